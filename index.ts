@@ -1,0 +1,33 @@
+// fastify-authsignal-cognito: let Amazon Cognito users enrol, list and remove their Authsignal
+// authenticators. `app.register(authenticatorsPlugin, { cognito, authsignal })`.
+import type { Authsignal } from '@authsignal/node'
+import type { CognitoClaims } from './lib/cognito-claims.js'
+import type { AuthenticateHook } from './lib/cognito-verifier.js'
+import { authenticatorsPlugin } from './lib/plugin.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The @authsignal/node client the plugin uses; any SDK method may be called on it. */
+    authsignal: Authsignal
+    /** Verifies the Cognito bearer token; use as `onRequest` or `preHandler` on any route. */
+    authenticate: AuthenticateHook
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: CognitoClaims
+    user: CognitoClaims
+  }
+}
+
+export { authenticatorsPlugin }
+export default authenticatorsPlugin
+export type { CognitoClaims } from './lib/cognito-claims.js'
+export type { AuthenticateHook } from './lib/cognito-verifier.js'
+export type {
+  AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, PrebuiltUiRouteOptions,
+  RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
+} from './lib/options.js'
+export type { AuthenticatorSummary } from './lib/routes/list.js'
+export * as errors from './lib/errors.js'

@@ -1,0 +1,72 @@
+// The Cognito-specific claim checks, made after the signature and `exp`/`nbf` are verified
+// (aws-jwt-verify's rules: exact `iss`, `token_use` as configured, `client_id` or `aud` allowed, `exp` required).
+import {
+  TokenClaimsError, TokenClientError, TokenIssuerError, TokenNotYetValidError, TokenUseError
+} from './errors.js'
+import type { ResolvedCognitoOptions, TokenUse } from './options.js'
+
+/** The verified claims of a Cognito access or ID token (`request.user`). */
+export interface CognitoClaims {
+  sub: string
+  iss: string
+  token_use: TokenUse
+  exp: number
+  iat?: number
+  auth_time?: number
+  /** Access tokens: the app client. */
+  client_id?: string
+  /** ID tokens: the app client. */
+  aud?: string
+  /** Access tokens: space-separated scopes. */
+  scope?: string
+  username?: string
+  'cognito:username'?: string
+  'cognito:groups'?: string[]
+  email?: string
+  jti?: string
+  origin_jti?: string
+  event_id?: string
+  [claim: string]: unknown
+}
+
+const TOKEN_NAMES: Record<string, string> = { access: 'access', id: 'id' }
+
+function describeUse (use: unknown): string {
+  return typeof use === 'string' && TOKEN_NAMES[use] !== undefined ? `an ${TOKEN_NAMES[use]} token` : 'a token without a valid token_use'
+}
+
+export function assertCognitoClaims (payload: Record<string, unknown>, options: ResolvedCognitoOptions, now = Date.now()): CognitoClaims {
+  if (typeof payload.iss !== 'string' || !options.issuers.includes(payload.iss)) throw new TokenIssuerError()
+  if (typeof payload.exp !== 'number') throw new TokenClaimsError('exp is required')
+  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat * 1000 > now + options.clockToleranceMs)) {
+    throw new TokenNotYetValidError('issued in the future')
+  }
+  if (payload.token_use !== options.tokenUse) throw new TokenUseError(options.tokenUse, describeUse(payload.token_use))
+  const client = options.tokenUse === 'access' ? payload.client_id : payload.aud
+  if (typeof client !== 'string' || !options.clientIds.includes(client)) {
+    throw new TokenClientError(options.tokenUse === 'access' ? 'client_id' : 'aud')
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenClaimsError('sub must be a non-empty string')
+  const groups = payload['cognito:groups']
+  if (groups !== undefined && (!Array.isArray(groups) || !groups.every(g => typeof g === 'string'))) {
+    throw new TokenClaimsError('cognito:groups must be an array of strings')
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new TokenClaimsError('scope must be a string')
+  if (payload.auth_time !== undefined && typeof payload.auth_time !== 'number') throw new TokenClaimsError('auth_time must be a number')
+  return payload as CognitoClaims
+}
+
+/** Client-credentials tokens act for an app, not a person: `sub` is the client and there is no username. */
+export function isMachineToken (claims: CognitoClaims): boolean {
+  return claims.token_use === 'access' && claims.sub === claims.client_id && claims.username === undefined
+}
+
+export function missingGroup (claims: CognitoClaims, required: string[]): string | undefined {
+  const groups = claims['cognito:groups'] ?? []
+  return required.find(group => !groups.includes(group))
+}
+
+export function missingScope (claims: CognitoClaims, required: string[]): string | undefined {
+  const scopes = (claims.scope ?? '').split(' ')
+  return required.find(scope => !scopes.includes(scope))
+}

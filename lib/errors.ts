@@ -1,0 +1,44 @@
+// Every failure the plugin can answer with, one stable `code` per cause (the README's error table).
+// Messages never carry a token, a secret or an upstream body: they say what was wrong, not what was sent.
+import createError from '@fastify/error'
+
+// Registration: a bad option fails `register` with a message naming it.
+export const InvalidOptionError = createError<[string, string]>('FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', 'Invalid option %s: %s')
+
+// 401: the bearer token cannot be trusted.
+export const NoTokenError = createError('FST_COGNITO_NO_TOKEN', 'Missing Authorization header with a Bearer token', 401)
+export const BadAuthorizationHeaderError = createError<[string]>('FST_COGNITO_BAD_AUTHORIZATION_HEADER', 'Authorization header must be exactly one "Bearer <token>": %s', 401)
+export const TokenMalformedError = createError<[string]>('FST_COGNITO_TOKEN_MALFORMED', 'Token is not a well-formed JWT: %s', 401)
+export const TokenAlgorithmError = createError('FST_COGNITO_TOKEN_ALGORITHM', 'Token must be signed with RS256', 401)
+export const TokenUnknownKeyError = createError<[string]>('FST_COGNITO_TOKEN_UNKNOWN_KEY', 'Token key is not one of the user pool\'s keys: %s', 401)
+export const TokenSignatureError = createError('FST_COGNITO_TOKEN_SIGNATURE', 'Token signature is invalid', 401)
+export const TokenExpiredError = createError('FST_COGNITO_TOKEN_EXPIRED', 'Token has expired', 401)
+export const TokenNotYetValidError = createError<[string]>('FST_COGNITO_TOKEN_NOT_YET_VALID', 'Token is not valid yet: %s', 401)
+export const TokenIssuerError = createError('FST_COGNITO_TOKEN_ISSUER', 'Token was not issued by the configured user pool', 401)
+export const TokenUseError = createError<[string, string]>('FST_COGNITO_TOKEN_USE', 'Expected an %s token, got %s', 401)
+export const TokenClientError = createError<[string]>('FST_COGNITO_TOKEN_CLIENT', 'Token was issued to an app client that is not allowed (%s)', 401)
+export const TokenClaimsError = createError<[string]>('FST_COGNITO_TOKEN_CLAIMS', 'Token claims are invalid: %s', 401)
+// RFC 9470: the user must sign in again because the last sign-in is too old for this operation.
+export const AuthTooOldError = createError<[number]>('FST_COGNITO_AUTH_TOO_OLD', 'Sign-in is too old for this operation: sign in again (max age %d s)', 401)
+
+// 403: a valid token that is not allowed here.
+export const MissingGroupError = createError<[string]>('FST_COGNITO_MISSING_GROUP', 'Token lacks a required group: %s', 403)
+export const MissingScopeError = createError<[string]>('FST_COGNITO_MISSING_SCOPE', 'Token lacks a required scope: %s', 403)
+export const MachineTokenError = createError('FST_COGNITO_MACHINE_TOKEN', 'A machine-to-machine token cannot act for a user', 403)
+export const ChallengeRequiredError = createError<[string]>('FST_AUTHSIGNAL_CHALLENGE_REQUIRED', 'A completed Authsignal challenge is required: %s', 403)
+
+// 503: the user pool's keys cannot be had, so no token can be judged.
+export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAVAILABLE', 'The user pool\'s signing keys are unavailable: %s', 503)
+
+// Route input.
+export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 128 characters of A-Z a-z 0-9 _ -', 400)
+export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_ALLOWED', 'redirectUrl is not one of the allowed redirect URLs', 400)
+export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
+export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed', 409)
+
+// Authsignal upstream.
+export const UpstreamError = createError<[string]>('FST_AUTHSIGNAL_UPSTREAM_ERROR', 'Authsignal answered with an error (%s)', 502)
+export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BAD_RESPONSE', 'Authsignal answered with an unexpected body (%s)', 502)
+export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
+export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
+export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)

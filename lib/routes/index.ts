@@ -1,0 +1,15 @@
+// Mounts the routes that are turned on, under the plugin's prefix.
+import type { FastifyInstance } from 'fastify'
+import type { RouteContext } from './context.js'
+import { listRoute } from './list.js'
+import { prebuiltUiRoute } from './prebuilt-ui.js'
+import { removeRoute } from './remove.js'
+import { tokenRoute } from './token.js'
+
+export async function authenticatorRoutes (fastify: FastifyInstance, context: RouteContext): Promise<void> {
+  const { routes } = context.options
+  if (routes.token) tokenRoute(fastify, routes.token, context)
+  if (routes.prebuiltUi) prebuiltUiRoute(fastify, routes.prebuiltUi, context)
+  if (routes.list) listRoute(fastify, routes.list, context)
+  if (routes.remove) removeRoute(fastify, routes.remove, context)
+}

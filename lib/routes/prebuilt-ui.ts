@@ -1,0 +1,56 @@
+// POST {prefix}/prebuilt-ui: a URL that opens Authsignal's pre-built UI in its settings (manage) mode.
+// A redirect URL from the body is used only if it is one of `allowedRedirectUrls`: never an open redirect.
+import type { FastifyInstance } from 'fastify'
+import { expectShape } from '../authsignal-client.js'
+import { RedirectNotAllowedError } from '../errors.js'
+import type { ResolvedRoutes } from '../options.js'
+import { pathSegment, userIdOf } from '../user-id.js'
+import { isRecord, type RouteContext } from './context.js'
+import { badRequest, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
+
+type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
+
+const hasUrl = (value: unknown): value is { url: string } => isRecord(value) && typeof value.url === 'string' && value.url !== ''
+
+export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { caller, authenticate, options }: RouteContext): void {
+  fastify.post<{ Body: { redirectUrl?: string } | undefined }>(route.path, {
+    onRequest: authenticate,
+    bodyLimit: 4096,
+    schema: routeSchema({
+      summary: 'Get a URL of Authsignal\'s pre-built UI to manage authenticators',
+      description: `Tracks the \`${route.action}\` action and returns the pre-built UI URL in settings mode. Unknown body fields are removed.`,
+      tags: TAGS,
+      security: SECURITY,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { redirectUrl: { type: 'string', maxLength: 2048, description: 'Must be one of the allowed redirect URLs' } }
+      },
+      response: {
+        200: {
+          type: 'object',
+          required: ['prebuiltUiUrl'],
+          properties: { prebuiltUiUrl: { type: 'string' } }
+        },
+        400: badRequest,
+        ...commonErrors
+      }
+    })
+  }, async (request) => {
+    const userId = userIdOf(request, options.cognito.userIdClaim)
+    const asked = request.body?.redirectUrl
+    if (asked !== undefined && !route.allowedRedirectUrls.includes(asked)) throw new RedirectNotAllowedError()
+    const redirectUrl = asked ?? route.redirectUrl
+    const answer = await caller.call('track', client => client.track({
+      userId: pathSegment(userId),
+      action: route.action,
+      attributes: {
+        redirectToSettings: true,
+        ...(redirectUrl !== undefined && { redirectUrl }),
+        ipAddress: request.ip,
+        userAgent: request.headers['user-agent']
+      }
+    }))
+    return { prebuiltUiUrl: expectShape(answer, 'track', hasUrl).url }
+  })
+}

@@ -1,0 +1,77 @@
+// DELETE {prefix}/:userAuthenticatorId: removes one of the user's own authenticators, safely.
+// Order matters (DESIGN.md): id shape (400, no upstream call) → ownership (404, no delete) →
+// last one (409) → step-up challenge (403) → delete (204). The id must be checked before any call
+// because the SDK puts it into the URL path unencoded: `../../bob/authenticators/x` would reach Bob.
+import type { FastifyInstance } from 'fastify'
+import { expectShape } from '../authsignal-client.js'
+import {
+  AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
+} from '../errors.js'
+import type { ResolvedRoutes } from '../options.js'
+import { UserLock } from '../user-lock.js'
+import { pathSegment, userIdOf } from '../user-id.js'
+import { isRecord, type RouteContext } from './context.js'
+import { fetchAuthenticators } from './list.js'
+import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema, SECURITY, TAGS } from './schemas.js'
+
+type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
+
+export const CHALLENGE_HEADER = 'x-authsignal-token'
+
+interface ValidateAnswer { isValid: boolean, state?: string, userId?: string, action?: string }
+const isValidateAnswer = (value: unknown): value is ValidateAnswer => isRecord(value) && typeof value.isValid === 'boolean'
+
+export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { caller, authenticate, options }: RouteContext): void {
+  const lock = new UserLock()
+
+  async function assertChallenge (token: string | undefined, userId: string): Promise<void> {
+    if (token === undefined || token === '') throw new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
+    const answer = await caller.call('validateChallenge', client => client.validateChallenge({ token, userId, action: route.challengeAction }))
+    const result = expectShape(answer, 'validateChallenge', isValidateAnswer)
+    if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
+      throw new ChallengeRequiredError('the challenge token is not valid for this user and action')
+    }
+  }
+
+  fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
+    onRequest: authenticate,
+    // Validation errors are turned into our own stable code below rather than Fastify's generic one.
+    attachValidation: true,
+    schema: routeSchema({
+      summary: 'Remove one of the user\'s authenticators',
+      description: `Only an authenticator of the token's user.${route.protectLast ? ' The last one cannot be removed.' : ''}${route.requireChallenge ? ` Needs the token of a completed \`${route.challengeAction}\` challenge in \`${CHALLENGE_HEADER}\`.` : ''}`,
+      tags: TAGS,
+      security: SECURITY,
+      params: {
+        type: 'object',
+        required: ['userAuthenticatorId'],
+        properties: { userAuthenticatorId: { type: 'string', pattern: AUTHENTICATOR_ID_PATTERN } }
+      },
+      headers: {
+        type: 'object',
+        properties: { [CHALLENGE_HEADER]: { type: 'string', maxLength: 8192, description: 'Authsignal token of a completed challenge (when required)' } }
+      },
+      response: {
+        204: { type: 'null', description: 'Removed' },
+        400: badRequest,
+        404: { ...errorSchema, description: 'Not one of this user\'s authenticators' },
+        409: { ...errorSchema, description: 'The last authenticator cannot be removed' },
+        ...commonErrors
+      }
+    })
+  }, async (request, reply) => {
+    if (request.validationError !== undefined) {
+      throw request.validationError.validationContext === 'params' ? new InvalidAuthenticatorIdError() : request.validationError
+    }
+    const userId = userIdOf(request, options.cognito.userIdClaim)
+    const id = request.params.userAuthenticatorId
+    await lock.run(userId, async () => {
+      const owned = await fetchAuthenticators(caller, userId)
+      if (!owned.some(a => a.userAuthenticatorId === id)) throw new AuthenticatorNotFoundError()
+      if (route.protectLast && owned.length <= 1) throw new LastAuthenticatorError()
+      if (route.requireChallenge) await assertChallenge(request.headers[CHALLENGE_HEADER], userId)
+      await caller.call('deleteAuthenticator', client => client.deleteAuthenticator({ userId: pathSegment(userId), userAuthenticatorId: pathSegment(id) }))
+    })
+    return reply.code(204).send()
+  })
+}
