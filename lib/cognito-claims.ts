@@ -38,9 +38,8 @@ function describeUse (use: unknown): string {
 export function assertCognitoClaims (payload: Record<string, unknown>, options: ResolvedCognitoOptions, now = Date.now()): CognitoClaims {
   if (typeof payload.iss !== 'string' || !options.issuers.includes(payload.iss)) throw new TokenIssuerError()
   if (typeof payload.exp !== 'number') throw new TokenClaimsError('exp is required')
-  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat * 1000 > now + options.clockToleranceMs)) {
-    throw new TokenNotYetValidError('issued in the future')
-  }
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw new TokenClaimsError('iat must be a number')
+  if (typeof payload.iat === 'number' && payload.iat * 1000 > now + options.clockToleranceMs) throw new TokenNotYetValidError('issued in the future')
   if (payload.token_use !== options.tokenUse) throw new TokenUseError(options.tokenUse, describeUse(payload.token_use))
   const client = options.tokenUse === 'access' ? payload.client_id : payload.aud
   if (typeof client !== 'string' || !options.clientIds.includes(client)) {

@@ -6,7 +6,7 @@ import type { FastifyError } from '@fastify/error'
 import { readBearerToken } from './bearer-token.js'
 import { assertCognitoClaims, missingGroup, missingScope, type CognitoClaims } from './cognito-claims.js'
 import {
-  AuthTooOldError, MissingGroupError, MissingScopeError, TokenAlgorithmError, TokenClaimsError, TokenExpiredError,
+  MissingGroupError, MissingScopeError, TokenAlgorithmError, TokenClaimsError, TokenExpiredError,
   TokenMalformedError, TokenNotYetValidError, TokenSignatureError, TokenUnknownKeyError
 } from './errors.js'
 import { JwksKeyStore } from './jwks.js'
@@ -21,8 +21,7 @@ let registrations = 0
 // fast-jwt codes that @fastify/jwt passes through unwrapped.
 const FAST_JWT_ERRORS: Record<string, (err: Error) => FastifyError> = {
   FAST_JWT_INACTIVE: () => new TokenNotYetValidError('nbf is in the future'),
-  FAST_JWT_INVALID_CLAIM_TYPE: (err) => new TokenClaimsError(err.message),
-  FAST_JWT_MISSING_SIGNATURE: () => new TokenMalformedError('no signature')
+  FAST_JWT_INVALID_CLAIM_TYPE: (err) => new TokenClaimsError(err.message)
 }
 
 export interface CognitoVerifier {
@@ -113,11 +112,11 @@ function checkGates (claims: CognitoClaims, options: ResolvedCognitoOptions): vo
 export function setChallengeHeader (reply: FastifyReply, err: FastifyError): void {
   if (err.code === 'FST_COGNITO_NO_TOKEN') {
     reply.header('WWW-Authenticate', 'Bearer')
-  } else if (err.code === AuthTooOldError.prototype.code) {
+  } else if (err.code === 'FST_COGNITO_AUTH_TOO_OLD') {
     reply.header('WWW-Authenticate', `Bearer error="insufficient_user_authentication", error_description="${err.message}"`)
   } else if (err.statusCode === 401) {
     reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.message}"`)
-  } else if (err.code === MissingScopeError.prototype.code) {
+  } else if (err.code === 'FST_COGNITO_MISSING_SCOPE') {
     reply.header('WWW-Authenticate', 'Bearer error="insufficient_scope"')
   }
 }

@@ -216,6 +216,13 @@ function action (value: unknown, name: string, fallback: string): string {
   return value
 }
 
+// The id must be a path parameter: it is validated as one before any upstream call.
+function removePath (value: unknown): string {
+  const path = routePath(value, 'routes.remove.path', DEFAULTS.remove.path)
+  if (!path.includes(':userAuthenticatorId')) fail('routes.remove.path', 'expected a path with :userAuthenticatorId')
+  return path
+}
+
 // `false` turns a route off; `undefined` or `true` keeps its defaults; an object refines them.
 function routeOptions (value: unknown, name: string): Record<string, unknown> | false {
   if (value === false) return false
@@ -301,7 +308,7 @@ function resolveRoutes (value: unknown): ResolvedRoutes {
       showContactDetails: boolean(list.showContactDetails, 'routes.list.showContactDetails', DEFAULTS.list.showContactDetails)
     },
     remove: remove && {
-      path: routePath(remove.path, 'routes.remove.path', DEFAULTS.remove.path),
+      path: removePath(remove.path),
       protectLast: boolean(remove.protectLast, 'routes.remove.protectLast', DEFAULTS.remove.protectLast),
       requireChallenge: boolean(remove.requireChallenge, 'routes.remove.requireChallenge', DEFAULTS.remove.requireChallenge),
       challengeAction: action(remove.challengeAction, 'routes.remove.challengeAction', DEFAULTS.remove.challengeAction)

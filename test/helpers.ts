@@ -29,6 +29,7 @@ export async function buildApp (t: Test, issuer: CognitoIssuer, options: AppOpti
     cognito: cognitoOptions(issuer, cognito)
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
+  app.get('/claims', { onRequest: app.authenticate }, async (request) => request.user)
   t.teardown(() => app.close())
   await app.ready()
   return app

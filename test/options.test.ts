@@ -1,0 +1,114 @@
+// Options are validated at registration: a wrong option fails `register` with a message naming it.
+import Fastify from 'fastify'
+import t from 'tap'
+import { Authsignal } from '@authsignal/node'
+import authenticatorsPlugin from '../index.js'
+import { DEFAULTS, resolveOptions } from '../lib/options.js'
+
+const cognito = { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client-1' }
+const authsignal = { apiSecretKey: 'secret' }
+
+t.test('defaults: both Cognito issuer forms, the pool JWKS, access tokens, all four routes', async t => {
+  const resolved = resolveOptions({ cognito, authsignal })
+  t.same(resolved.cognito.issuers, [
+    'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+    'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123'
+  ])
+  t.equal(resolved.cognito.jwksUri, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json')
+  t.same(resolved.cognito.clientIds, ['client-1'])
+  t.equal(resolved.cognito.tokenUse, 'access')
+  t.equal(resolved.cognito.userIdClaim, 'sub')
+  t.equal(resolved.cognito.clockToleranceMs, DEFAULTS.clockToleranceSec * 1000)
+  t.equal(resolved.authsignal.apiUrl, DEFAULTS.apiUrl)
+  t.equal(resolved.authsignal.timeoutMs, DEFAULTS.timeoutMs)
+  t.equal(resolved.prefix, '/authenticators')
+  t.same(resolved.routes.token, { ...DEFAULTS.token, maxAuthAgeSec: undefined })
+  t.same(resolved.routes.prebuiltUi, { ...DEFAULTS.prebuiltUi, redirectUrl: undefined, allowedRedirectUrls: [] })
+  t.same(resolved.routes.list, DEFAULTS.list)
+  t.same(resolved.routes.remove, DEFAULTS.remove)
+})
+
+t.test('explicit values are kept', async t => {
+  const client = new Authsignal({ apiSecretKey: 'x', retries: 0 })
+  const resolved = resolveOptions({
+    cognito: {
+      userPoolId: 'local_abc123',
+      clientId: ['a', 'b'],
+      issuer: 'http://127.0.0.1:9229/local_abc123/',
+      tokenUse: 'id',
+      userIdClaim: 'cognito:username',
+      clockToleranceSec: 0,
+      requiredGroups: ['admins'],
+      requiredScopes: ['openid']
+    },
+    authsignal: { client, apiUrl: 'http://127.0.0.1:4010/v1/' },
+    prefix: '/mfa/',
+    routes: {
+      token: { path: '/t', action: 'enrol', scope: 'add:authenticators', maxAuthAgeSec: 300 },
+      prebuiltUi: { redirectUrl: 'https://app.example.com/done', allowedRedirectUrls: ['https://app.example.com/a'] },
+      list: { showContactDetails: true },
+      remove: false
+    }
+  })
+  t.same(resolved.cognito.issuers, ['http://127.0.0.1:9229/local_abc123/'])
+  t.equal(resolved.cognito.jwksUri, 'http://127.0.0.1:9229/local_abc123/.well-known/jwks.json', 'trailing slash folded')
+  t.same(resolved.cognito.clientIds, ['a', 'b'])
+  t.equal(resolved.cognito.clockToleranceMs, 0)
+  t.equal(resolved.authsignal.client, client)
+  t.equal(resolved.authsignal.apiUrl, 'http://127.0.0.1:4010/v1')
+  t.equal(resolved.prefix, '/mfa')
+  t.equal(resolved.routes.remove, false)
+  t.same(resolved.routes.list, { path: '/', showContactDetails: true })
+  t.equal(resolveOptions({ cognito, authsignal, routes: { list: true } }).routes.list && true, true, 'true keeps defaults')
+})
+
+t.test('each bad option is named in the error', async t => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['no options', undefined, /Invalid option options/],
+    ['no cognito', { authsignal }, /Invalid option cognito:/],
+    ['bad userPoolId', { cognito: { ...cognito, userPoolId: 'nope' }, authsignal }, /cognito\.userPoolId: expected "<region>_<id>"/],
+    ['empty userPoolId', { cognito: { ...cognito, userPoolId: ' ' }, authsignal }, /cognito\.userPoolId: expected a non-empty string/],
+    ['no clientId', { cognito: { userPoolId: cognito.userPoolId }, authsignal }, /cognito\.clientId/],
+    ['empty clientId list', { cognito: { ...cognito, clientId: [] }, authsignal }, /cognito\.clientId/],
+    ['bad clientId item', { cognito: { ...cognito, clientId: ['a', 3] }, authsignal }, /cognito\.clientId\[1\]/],
+    ['bad tokenUse', { cognito: { ...cognito, tokenUse: 'refresh' }, authsignal }, /cognito\.tokenUse: expected one of 'access', 'id'/],
+    ['bad issuer', { cognito: { ...cognito, issuer: 'not a url' }, authsignal }, /cognito\.issuer\[0\]/],
+    ['ftp issuer', { cognito: { ...cognito, issuer: ['ftp://x/y'] }, authsignal }, /cognito\.issuer\[0\]: expected an absolute http/],
+    ['bad jwksUri', { cognito: { ...cognito, jwksUri: 'jwks' }, authsignal }, /cognito\.jwksUri/],
+    ['bad userIdClaim', { cognito: { ...cognito, userIdClaim: 'email' }, authsignal }, /cognito\.userIdClaim/],
+    ['bad clockToleranceSec', { cognito: { ...cognito, clockToleranceSec: -1 }, authsignal }, /cognito\.clockToleranceSec: expected an integer from 0 to 300/],
+    ['fractional jwksTimeoutMs', { cognito: { ...cognito, jwksTimeoutMs: 1.5 }, authsignal }, /cognito\.jwksTimeoutMs/],
+    ['string jwksPenaltyMs', { cognito: { ...cognito, jwksPenaltyMs: '10' }, authsignal }, /cognito\.jwksPenaltyMs/],
+    ['huge tokenCacheSize', { cognito: { ...cognito, tokenCacheSize: 1e9 }, authsignal }, /cognito\.tokenCacheSize/],
+    ['requiredGroups not a list', { cognito: { ...cognito, requiredGroups: 'admins' }, authsignal }, /cognito\.requiredGroups: expected an array of strings/],
+    ['requiredScopes item', { cognito: { ...cognito, requiredScopes: [''] }, authsignal }, /cognito\.requiredScopes\[0\]/],
+    ['no authsignal', { cognito }, /Invalid option authsignal:/],
+    ['no secret', { cognito, authsignal: {} }, /authsignal\.apiSecretKey: required unless authsignal\.client/],
+    ['bad client', { cognito, authsignal: { client: {} } }, /authsignal\.client: expected an Authsignal instance/],
+    ['bad apiUrl', { cognito, authsignal: { ...authsignal, apiUrl: 'api.authsignal.com' } }, /authsignal\.apiUrl/],
+    ['bad timeoutMs', { cognito, authsignal: { ...authsignal, timeoutMs: 0 } }, /authsignal\.timeoutMs/],
+    ['bad prefix', { cognito, authsignal, prefix: 'authenticators' }, /prefix: expected a path starting with "\/"/],
+    ['routes not an object', { cognito, authsignal, routes: [] }, /Invalid option routes:/],
+    ['route not an object', { cognito, authsignal, routes: { token: 'yes' } }, /routes\.token: expected an object or false/],
+    ['bad action', { cognito, authsignal, routes: { token: { action: 'add authenticator' } } }, /routes\.token\.action/],
+    ['bad scope', { cognito, authsignal, routes: { token: { scope: '' } } }, /routes\.token\.scope/],
+    ['bad maxAuthAgeSec', { cognito, authsignal, routes: { token: { maxAuthAgeSec: 0 } } }, /routes\.token\.maxAuthAgeSec/],
+    ['bad redirectUrl', { cognito, authsignal, routes: { prebuiltUi: { redirectUrl: '/relative' } } }, /routes\.prebuiltUi\.redirectUrl/],
+    ['bad allowed redirect', { cognito, authsignal, routes: { prebuiltUi: { allowedRedirectUrls: ['javascript:alert(1)'] } } }, /routes\.prebuiltUi\.allowedRedirectUrls\[0\]/],
+    ['bad showContactDetails', { cognito, authsignal, routes: { list: { showContactDetails: 'yes' } } }, /routes\.list\.showContactDetails: expected a boolean/],
+    ['bad path', { cognito, authsignal, routes: { list: { path: 'list' } } }, /routes\.list\.path/],
+    ['remove path without the id', { cognito, authsignal, routes: { remove: { path: '/:id' } } }, /routes\.remove\.path: expected a path with :userAuthenticatorId/],
+    ['bad protectLast', { cognito, authsignal, routes: { remove: { protectLast: 1 } } }, /routes\.remove\.protectLast/],
+    ['bad challengeAction', { cognito, authsignal, routes: { remove: { challengeAction: 'x/y' } } }, /routes\.remove\.challengeAction/]
+  ]
+  for (const [name, options, message] of cases) {
+    t.throws(() => resolveOptions(options), { code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', message }, name)
+  }
+})
+
+t.test('a bad option fails register', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  app.register(authenticatorsPlugin, { cognito: { ...cognito, tokenUse: 'refresh' as 'access' }, authsignal })
+  await t.rejects(app.ready(), /Invalid option cognito\.tokenUse/)
+})

@@ -1,0 +1,125 @@
+// app.authenticate beyond the attack corpus: ID-token mode, groups and scopes, clock tolerance,
+// claim types, and the verified-token cache.
+import t from 'tap'
+import { VerifiedTokenCache } from '../lib/token-cache.js'
+import type { CognitoClaims } from '../index.js'
+import { bearer, buildApp, issuerFor } from './helpers.js'
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const now = () => Math.floor(Date.now() / 1000)
+
+t.test('tokenUse id: ID tokens are accepted, access tokens refused, aud must be an allowed client', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer, { cognito: { tokenUse: 'id', clientId: ['other', issuer.clientId] } })
+  const ok = await app.inject({ url: '/me', headers: bearer(issuer.mint({ tokenUse: 'id' })) })
+  t.equal(ok.statusCode, 200)
+  const access = await app.inject({ url: '/me', headers: bearer(issuer.mint()) })
+  t.equal(access.json().message, 'Expected an id token, got an access token')
+  const foreign = await app.inject({ url: '/me', headers: bearer(issuer.mint({ tokenUse: 'id', clientId: 'stranger' })) })
+  t.equal(foreign.json().code, 'FST_COGNITO_TOKEN_CLIENT')
+  t.match(foreign.json().message, /\(aud\)/)
+})
+
+t.test('request.user carries the verified claims', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer)
+  const res = await app.inject({ url: '/claims', headers: bearer(issuer.mint({ sub: 'user-1', username: 'alice', groups: ['a'] })) })
+  const claims = res.json() as CognitoClaims
+  t.equal(claims.sub, 'user-1')
+  t.equal(claims.username, 'alice')
+  t.equal(claims.token_use, 'access')
+  t.same(claims['cognito:groups'], ['a'])
+})
+
+t.test('requiredGroups and requiredScopes: 403 with the missing one named', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer, { cognito: { requiredGroups: ['mfa-users'], requiredScopes: ['openid', 'profile'] } })
+  const noGroup = await app.inject({ url: '/me', headers: bearer(issuer.mint({ scope: 'openid profile' })) })
+  t.equal(noGroup.statusCode, 403)
+  t.equal(noGroup.json().code, 'FST_COGNITO_MISSING_GROUP')
+  t.equal(noGroup.headers['www-authenticate'], undefined, 'no challenge for a group')
+  const noScope = await app.inject({ url: '/me', headers: bearer(issuer.mint({ groups: ['mfa-users'], scope: 'openid' })) })
+  t.equal(noScope.statusCode, 403)
+  t.equal(noScope.json().code, 'FST_COGNITO_MISSING_SCOPE')
+  t.match(noScope.json().message, /profile/)
+  t.equal(noScope.headers['www-authenticate'], 'Bearer error="insufficient_scope"')
+  const noScopeAtAll = await app.inject({ url: '/me', headers: bearer(issuer.mint({ groups: ['mfa-users'], claims: { scope: undefined } })) })
+  t.equal(noScopeAtAll.json().code, 'FST_COGNITO_MISSING_SCOPE', noScopeAtAll.body)
+  const ok = await app.inject({ url: '/me', headers: bearer(issuer.mint({ groups: ['x', 'mfa-users'], scope: 'profile openid' })) })
+  t.equal(ok.statusCode, 200)
+  const cachedNoGroup = await app.inject({ url: '/me', headers: bearer(issuer.mint({ scope: 'openid profile' })) })
+  t.equal(cachedNoGroup.statusCode, 403, 'gates hold for every request, cached or not')
+})
+
+t.test('clock tolerance: exp, nbf and iat are honoured at the tolerance edges', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer, { cognito: { clockToleranceSec: 30 } })
+  const cases: Array<[string, string, number, string?]> = [
+    ['expired 10 s ago, inside a 30 s tolerance', issuer.mint({ iat: now() - 3610, expiresInSec: 3600 }), 200],
+    ['expired 60 s ago, outside the tolerance', issuer.mint({ iat: now() - 3660, expiresInSec: 3600 }), 401, 'FST_COGNITO_TOKEN_EXPIRED'],
+    ['nbf 10 s ahead, inside the tolerance', issuer.mint({ claims: { nbf: now() + 10 } }), 200],
+    ['nbf 60 s ahead', issuer.mint({ claims: { nbf: now() + 60 } }), 401, 'FST_COGNITO_TOKEN_NOT_YET_VALID'],
+    ['iat 10 s ahead, inside the tolerance', issuer.mint({ iat: now() + 10 }), 200],
+    ['iat 60 s ahead', issuer.mint({ iat: now() + 60 }), 401, 'FST_COGNITO_TOKEN_NOT_YET_VALID']
+  ]
+  for (const [name, token, status, code] of cases) {
+    const res = await app.inject({ url: '/me', headers: bearer(token) })
+    t.equal(res.statusCode, status, name)
+    if (code !== undefined) t.equal(res.json().code, code, `${name}: code`)
+  }
+})
+
+t.test('claims of the wrong type are refused', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer)
+  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>?]> = [
+    ['exp as a string', { exp: String(now() + 60) }],
+    ['iat as a string', { iat: 'yesterday' }],
+    ['empty sub', { sub: '' }],
+    ['groups as a string', { 'cognito:groups': 'admins' }],
+    ['groups with a number', { 'cognito:groups': ['a', 1] }],
+    ['scope as a list', { scope: ['openid'] }],
+    ['auth_time as a string', { auth_time: 'now' }]
+  ]
+  for (const [name, claims] of cases) {
+    const res = await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims })) })
+    t.equal(res.statusCode, 401, name)
+    t.equal(res.json().code, 'FST_COGNITO_TOKEN_CLAIMS', `${name}: code`)
+  }
+  const crit = await app.inject({ url: '/me', headers: bearer(issuer.mint({ header: { crit: ['exp'] } })) })
+  t.equal(crit.statusCode, 401, 'a crit header fast-jwt refuses is a 401, not a 500')
+  t.equal(crit.json().code, 'FST_COGNITO_TOKEN_MALFORMED')
+})
+
+t.test('a repeated token is served from the cache, and only until its exp', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer, { cognito: { clockToleranceSec: 0, jwksPenaltyMs: 0 } })
+  const token = issuer.mint({ expiresInSec: 2 })
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  // Withdraw the key: only the cache can still accept the token now.
+  const oldKid = issuer.kid
+  issuer.rotate()
+  issuer.unpublish(oldKid)
+  t.equal((await app.inject({ url: '/me', headers: bearer(issuer.mint({ header: { kid: 'refetch-now' } })) })).statusCode, 401)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'cached: no verification needed')
+  await sleep(2100)
+  const expired = await app.inject({ url: '/me', headers: bearer(token) })
+  t.equal(expired.statusCode, 401, 'dropped at exp')
+})
+
+t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired claims', async t => {
+  const claims = (exp: number) => ({ sub: 's', iss: 'i', token_use: 'access', exp }) as CognitoClaims
+  const cache = new VerifiedTokenCache(2)
+  cache.set('a', claims(now() + 60))
+  cache.set('b', claims(now() + 60))
+  cache.set('c', claims(now() + 60))
+  t.equal(cache.size, 2, 'bounded')
+  t.equal(cache.get('a'), undefined, 'least recently used evicted')
+  t.ok(cache.get('c'))
+  cache.set('old', claims(now() - 1))
+  t.equal(cache.get('old'), undefined, 'already expired: not kept')
+  const off = new VerifiedTokenCache(0)
+  off.set('a', claims(now() + 60))
+  t.equal(off.get('a'), undefined)
+  t.equal(off.size, 0)
+})
