@@ -1,0 +1,49 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Authsignal } from '@authsignal/node'
+import { describe, expect, test } from 'tstyche'
+import authenticatorsPlugin, { authenticatorsPlugin as named, type AuthenticatorsPluginOptions, type CognitoClaims } from '../../index.js'
+import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
+
+describe('fastify-authsignal-cognito types', () => {
+  test('default and named exports are the same plugin', () => {
+    expect(named).type.toBe<typeof authenticatorsPlugin>()
+  })
+
+  test('register takes the documented options', () => {
+    const app = Fastify()
+    expect(app.register(authenticatorsPlugin, {
+      cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' },
+      authsignal: { apiSecretKey: 's' }
+    })).type.not.toRaiseError()
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ cognito: { userPoolId: 'x' }, authsignal: {} })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({
+      cognito: { userPoolId: 'x', clientId: 'c', tokenUse: 'refresh' }, authsignal: {}
+    })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({
+      cognito: { userPoolId: 'x', clientId: ['a', 'b'], tokenUse: 'id' as const, userIdClaim: 'username' as const },
+      authsignal: { apiSecretKey: 's', timeoutMs: 1000 },
+      routes: { token: false as const, remove: { protectLast: true, requireChallenge: true } }
+    })
+  })
+
+  test('the instance is decorated with authsignal and authenticate', () => {
+    const app = Fastify()
+    expect(app.authsignal).type.toBe<Authsignal>()
+    expect(app.authenticate).type.toBe<(request: FastifyRequest, reply: FastifyReply) => Promise<void>>()
+  })
+
+  test('request.user is the verified Cognito claims', () => {
+    const app = Fastify()
+    app.get('/me', { onRequest: app.authenticate }, async (request) => {
+      expect(request.user).type.toBe<CognitoClaims>()
+      expect(request.user.sub).type.toBe<string>()
+      expect(request.user['cognito:groups']).type.toBe<string[] | undefined>()
+      return {}
+    })
+  })
+
+  test('the testing helpers are typed', () => {
+    expect(startCognitoIssuer()).type.toBe<Promise<CognitoIssuer>>()
+    expect(startAuthsignalEmulator()).type.toBe<Promise<AuthsignalEmulator>>()
+  })
+})
