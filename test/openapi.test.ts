@@ -1,0 +1,142 @@
+// examples/openapi.ts + the plugin: the OpenAPI 3 document @fastify/swagger builds from the routes' schemas.
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import authenticatorsPlugin from '../index.js'
+import { DOCUMENTATION_PREFIX, registerOpenApi } from '../examples/openapi.js'
+
+interface Operation {
+  summary?: string
+  description?: string
+  tags?: string[]
+  security?: Array<Record<string, string[]>>
+  parameters?: Array<{ in: string, name: string, required?: boolean, schema: Record<string, unknown> }>
+  requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }
+  responses: Record<string, { description: string, content?: Record<string, { schema: Record<string, unknown> }> }>
+}
+
+interface Document {
+  openapi: string
+  info: { title: string, version: string }
+  components: { securitySchemes: Record<string, unknown> }
+  paths: Record<string, Record<string, Operation>>
+}
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['statusCode', 'code', 'error', 'message'],
+  properties: { statusCode: { type: 'integer' }, code: { type: 'string' }, error: { type: 'string' }, message: { type: 'string' } }
+}
+
+// Where each route lives with the default prefix, and the error answers it declares. (Fastify registers a
+// prefix's '/' route as both '/authenticators' and '/authenticators/'; @fastify/swagger lists the latter.)
+const ROUTES = [
+  { path: '/authenticators/token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] },
+  { path: '/authenticators/prebuilt-ui', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
+  { path: '/authenticators/', method: 'get', success: '200', errors: ['401', '403', '502', '503', '504'] },
+  { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] }
+] as const
+
+async function documentedApp (t: Test) {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await registerOpenApi(app)
+  await app.register(authenticatorsPlugin, {
+    // Nothing listens on port 9: the document needs no keys and no Authsignal.
+    cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client', jwksUri: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 200 },
+    authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' }
+  })
+  await app.ready()
+  return { app, doc: app.swagger() as unknown as Document }
+}
+
+t.test('the document: info, the bearerAuth scheme, the four routes and nothing else of the plugin', async t => {
+  const { doc } = await documentedApp(t)
+  t.match(doc.openapi, /^3\./)
+  t.match(doc.info, { title: 'fastify-authsignal-cognito', version: /^\d+\.\d+\.\d+/ })
+  t.same(doc.components.securitySchemes.bearerAuth, {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito user pool access token'
+  })
+  t.same(Object.keys(doc.paths).filter(p => p.startsWith('/authenticators')).sort(), ROUTES.map(r => r.path).sort())
+  for (const route of ROUTES) {
+    t.same(Object.keys(doc.paths[route.path] ?? {}), [route.method], `${route.method.toUpperCase()} ${route.path}`)
+  }
+  t.notOk(Object.keys(doc.paths).some(p => p.startsWith(DOCUMENTATION_PREFIX)), 'Swagger UI\'s own routes are hidden')
+})
+
+t.test('each route: summary, tag, bearerAuth security, success and error responses', async t => {
+  const { doc } = await documentedApp(t)
+  for (const route of ROUTES) {
+    const op = doc.paths[route.path]?.[route.method] as Operation
+    const name = `${route.method.toUpperCase()} ${route.path}`
+    t.type(op.summary, 'string', name)
+    t.same(op.tags, ['authenticators'], name)
+    t.same(op.security, [{ bearerAuth: [] }], name)
+    t.same(Object.keys(op.responses).sort(), [route.success, ...route.errors].sort(), name)
+    for (const status of route.errors) {
+      const response = op.responses[status]
+      t.type(response?.description, 'string', `${name} ${status} is described`)
+      t.match(response?.content?.['application/json']?.schema, ERROR_SCHEMA, `${name} ${status} has the error shape`)
+    }
+  }
+})
+
+t.test('request and success schemas', async t => {
+  const { doc } = await documentedApp(t)
+  const json = (op: Operation | undefined, status: string) => op?.responses[status]?.content?.['application/json']?.schema
+
+  const token = doc.paths['/authenticators/token']?.post
+  t.match(json(token, '200'), { type: 'object', required: ['authsignalToken'], properties: { authsignalToken: { type: 'string' } } })
+  t.notOk(token?.requestBody, 'no body')
+
+  const prebuilt = doc.paths['/authenticators/prebuilt-ui']?.post
+  t.match(prebuilt?.requestBody?.content['application/json']?.schema, {
+    type: 'object', additionalProperties: false, properties: { redirectUrl: { type: 'string', maxLength: 2048 } }
+  })
+  t.match(json(prebuilt, '200'), { type: 'object', required: ['prebuiltUiUrl'], properties: { prebuiltUiUrl: { type: 'string' } } })
+
+  const list = doc.paths['/authenticators/']?.get
+  t.match(json(list, '200'), {
+    type: 'object',
+    required: ['authenticators'],
+    properties: {
+      authenticators: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['userAuthenticatorId', 'verificationMethod', 'createdAt'],
+          properties: {
+            userAuthenticatorId: { type: 'string' },
+            verificationMethod: { type: 'string' },
+            createdAt: { type: 'string' },
+            verifiedAt: { type: 'string' },
+            lastVerifiedAt: { type: 'string' },
+            email: { type: 'string' },
+            phoneNumber: { type: 'string' },
+            displayName: { type: 'string' }
+          }
+        }
+      }
+    }
+  })
+
+  const remove = doc.paths['/authenticators/{userAuthenticatorId}']?.delete
+  t.same(remove?.parameters?.find(p => p.in === 'path'), {
+    in: 'path', name: 'userAuthenticatorId', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' }
+  })
+  t.match(remove?.parameters?.find(p => p.in === 'header'), { name: 'x-authsignal-token', required: false })
+  t.equal(remove?.responses['204']?.description, 'Removed')
+  t.notOk(remove?.responses['204']?.content, '204 has no body')
+  t.match(remove?.description, /last one cannot be removed/)
+})
+
+t.test('GET /documentation/json serves the document; /documentation serves Swagger UI', async t => {
+  const { app, doc } = await documentedApp(t)
+  const served = await app.inject({ method: 'GET', url: `${DOCUMENTATION_PREFIX}/json` })
+  t.equal(served.statusCode, 200)
+  t.match(served.headers['content-type'], /^application\/json/)
+  t.same(served.json(), JSON.parse(JSON.stringify(doc)))
+  const ui = await app.inject({ method: 'GET', url: `${DOCUMENTATION_PREFIX}/` })
+  t.equal(ui.statusCode, 200)
+  t.match(ui.body, /swagger-ui/i)
+})
