@@ -31,7 +31,7 @@ export const ChallengeRequiredError = createError<[string]>('FST_AUTHSIGNAL_CHAL
 export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAVAILABLE', 'The user pool\'s signing keys are unavailable: %s', 503)
 
 // Route input.
-export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 128 characters of A-Z a-z 0-9 _ -', 400)
+export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 100 characters of A-Z a-z 0-9 _ -', 400)
 export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_ALLOWED', 'redirectUrl is not one of the allowed redirect URLs', 400)
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
 export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed', 409)

@@ -110,5 +110,5 @@ t.test('a bad option fails register', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   app.register(authenticatorsPlugin, { cognito: { ...cognito, tokenUse: 'refresh' as 'access' }, authsignal })
-  await t.rejects(app.ready(), /Invalid option cognito\.tokenUse/)
+  await t.rejects(async () => { await app.ready() }, /Invalid option cognito\.tokenUse/)
 })

@@ -47,7 +47,8 @@ t.test('Authorization header variants', async t => {
     ['several Authorization headers', [`Bearer ${token}`, `Bearer ${token}`], 401, 'FST_COGNITO_BAD_AUTHORIZATION_HEADER']
   ]
   for (const [name, authorization, status, code] of cases) {
-    const res = await app.inject({ url: '/me', headers: { authorization } })
+    // Several headers of one name are sent as an array, as Node receives them.
+    const res = await app.inject({ url: '/me', headers: { authorization } as unknown as Record<string, string> })
     t.equal(res.statusCode, status, `${name}: status`)
     if (code !== undefined) t.equal(res.json().code, code, `${name}: code`)
   }

@@ -10,7 +10,7 @@ export function routeSchema (schema: FastifySchema & Record<string, unknown>): F
 export const TAGS = ['authenticators']
 export const SECURITY = [{ bearerAuth: [] }]
 
-export const AUTHENTICATOR_ID_PATTERN = '^[A-Za-z0-9_-]{1,128}$'
+export const AUTHENTICATOR_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$'
 
 export const errorSchema = {
   type: 'object',

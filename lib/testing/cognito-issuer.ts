@@ -83,7 +83,7 @@ export function signJwt (header: Record<string, unknown>, payload: Record<string
   return `${input}.${signature.toString('base64url')}`
 }
 
-export function generateSigningKey (kid = randomUUID()): SigningKey {
+export function generateSigningKey (kid: string = randomUUID()): SigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } }
 }
