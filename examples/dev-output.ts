@@ -1,0 +1,128 @@
+// What `npm run dev` prints: where each part listens, the demo user's token and copy-paste curl lines
+// (POSIX shell) that work as printed. Pure text from what was started, so tests can run the lines.
+
+export type CognitoInfo =
+  | { kind: 'local', endpoint: string, userPoolId: string, clientId: string, issuer: string, dataDir: string, username: string, password: string }
+  | { kind: 'aws', userPoolId: string, clientId: string, region: string }
+
+export type AuthsignalInfo =
+  | { kind: 'emulator', url: string, apiUrl: string, secret: string }
+  | { kind: 'authsignal', apiUrl: string }
+
+export interface OutputInput {
+  appUrl: string
+  /** Where the plugin's routes are mounted. */
+  prefix: string
+  cognito: CognitoInfo
+  authsignal: AuthsignalInfo
+  /** The demo user's access token (cognito-local only). */
+  token: string | undefined
+  /** The demo user's email (the email OTP enrolment uses it). */
+  email: string
+  /** The authenticators seeded for the demo user in the emulator: the delete line removes the last. */
+  seeded: Array<{ userAuthenticatorId: string, verificationMethod: string }>
+}
+
+export interface DevOutput {
+  /** `TOKEN=...` then one curl line each for GET /me, POST token, POST prebuilt-ui, GET list, DELETE. */
+  curlLines: string[]
+  /** The email OTP enrolment through the emulator's client API (empty with the real Authsignal). */
+  enrolLines: string[]
+  /** Everything above, with headings, as printed. */
+  banner: string
+}
+
+const AUTH = '-H "Authorization: Bearer $TOKEN"'
+// JSON answers get a newline so the prompt does not stick to them; the delete answers 204 and no body.
+const JSON_OUT = "curl -sS -w '\\n'"
+const STATUS_OUT = "curl -sS -o /dev/null -w '%{http_code}\\n'"
+const JSON_BODY = "-H 'Content-Type: application/json'"
+
+function tokenLine (input: OutputInput): { line: string, notes: string[] } {
+  if (input.token !== undefined) return { line: `TOKEN='${input.token}'`, notes: ['Access token of the demo user (valid for an hour; restart `npm run dev` for a fresh one):'] }
+  const c = input.cognito as Extract<CognitoInfo, { kind: 'aws' }>
+  return {
+    line: `TOKEN=$(aws cognito-idp initiate-auth --region ${c.region} --client-id ${c.clientId} --auth-flow USER_PASSWORD_AUTH ` +
+      '--auth-parameters USERNAME=<user>,PASSWORD=<password> --query AuthenticationResult.AccessToken --output text)',
+    notes: [
+      'Get an access token of a user of your pool, e.g. with the AWS CLI (the app client must allow',
+      'USER_PASSWORD_AUTH and have no client secret), or from your front end after sign-in:'
+    ]
+  }
+}
+
+function enrol (routes: string, clientApi: string, email: string): string[] {
+  return [
+    `AS_TOKEN=$(curl -sS -X POST ${routes}/token ${AUTH} | sed -E 's/.*"authsignalToken":"([^"]*)".*/\\1/')`,
+    `${JSON_OUT} -X POST ${clientApi}/user-authenticators/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d '{"email":"${email}"}'`,
+    `${JSON_OUT} -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d "{\\"verificationCode\\":\\"$CODE\\"}"`,
+    `${JSON_OUT} ${routes} ${AUTH}`,
+    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH}`
+  ]
+}
+
+export function devOutput (input: OutputInput): DevOutput {
+  const routes = `${input.appUrl}${input.prefix}`
+  const removable = input.seeded.at(-1)
+  const token = tokenLine(input)
+  const curlLines = [
+    token.line,
+    `${JSON_OUT} ${input.appUrl}/me ${AUTH}`,
+    `${JSON_OUT} -X POST ${routes}/token ${AUTH}`,
+    `${JSON_OUT} -X POST ${routes}/prebuilt-ui ${AUTH}`,
+    `${JSON_OUT} ${routes} ${AUTH}`,
+    `${STATUS_OUT} -X DELETE ${routes}/${removable?.userAuthenticatorId ?? '$AUTHENTICATOR_ID'} ${AUTH}`
+  ]
+
+  const enrolLines = input.authsignal.kind === 'emulator' ? enrol(routes, `${input.authsignal.apiUrl}/client`, input.email) : []
+
+  const c = input.cognito
+  const a = input.authsignal
+  const parts = [
+    `  app         ${input.appUrl}   routes under ${input.prefix}, host route GET /me`,
+    c.kind === 'local'
+      ? `  cognito     ${c.endpoint}   cognito-local: pool ${c.userPoolId}, client ${c.clientId}, data in ${c.dataDir}\n` +
+        `              demo user ${c.username} / ${c.password}`
+      : `  cognito     https://cognito-idp.${c.region}.amazonaws.com/${c.userPoolId}   your user pool, client ${c.clientId}`,
+    a.kind === 'emulator'
+      ? `  authsignal  ${a.apiUrl}   Authsignal emulator (secret ${a.secret})` +
+        (input.seeded.length === 0 ? '' : `, demo user seeded with ${input.seeded.map((s) => s.verificationMethod).join(' and ')}`)
+      : `  authsignal  ${a.apiUrl}   Authsignal (AUTHSIGNAL_SECRET)`
+  ]
+  const deleteNote = removable === undefined
+    ? ['# set AUTHENTICATOR_ID to a userAuthenticatorId from the list first (the last one cannot be removed: 409)']
+    : []
+  const lines = [
+    'fastify-authsignal-cognito dev server',
+    '',
+    ...parts,
+    '',
+    ...token.notes,
+    '',
+    curlLines[0] as string,
+    '',
+    'The host route and the four routes (each prints its answer; the delete prints 204):',
+    '',
+    ...curlLines.slice(1, -1),
+    ...deleteNote,
+    curlLines.at(-1) as string
+  ]
+  if (enrolLines.length > 0) {
+    lines.push(
+      '',
+      'Enrol an email OTP authenticator as @authsignal/browser would (the guide\'s custom UI flow):',
+      '',
+      '# 1. an Authsignal token for the user, from the plugin',
+      enrolLines[0] as string,
+      '# 2. start the enrolment with the emulator\'s client API: the code appears in this console',
+      enrolLines[1] as string,
+      '# 3. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
+      enrolLines[2] as string,
+      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it',
+      enrolLines[3] as string,
+      enrolLines[4] as string
+    )
+  }
+  lines.push('', 'Ctrl-C stops everything.')
+  return { curlLines, enrolLines, banner: lines.join('\n') }
+}
