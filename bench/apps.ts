@@ -1,0 +1,93 @@
+// The apps under test, built the same way in the server children (HTTP rows) and in-process (row 5).
+import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import buildGetJwks from 'get-jwks'
+import authenticatorsPlugin from '../index.js'
+import { VerifiedTokenCache } from '../lib/token-cache.js'
+
+export type AppKind = 'bare' | 'plugin' | 'baseline'
+
+export interface IssuerInfo {
+  userPoolId: string
+  clientId: string
+  issuer: string
+  jwksUri: string
+}
+
+export interface UpstreamInfo { apiUrl: string, secret: string }
+
+export interface AppOptions {
+  issuer: IssuerInfo
+  upstream?: UpstreamInfo | undefined
+  tokenCacheSize?: number
+}
+
+const hello = async (): Promise<{ hello: string }> => ({ hello: 'world' })
+
+/** A bare Fastify app: the reference every other row is compared with. */
+export function bareApp (): FastifyInstance {
+  const app = Fastify({ logger: false })
+  app.get('/hello', hello)
+  return app
+}
+
+/** Our plugin registered as the README shows, plus a host route protected by `app.authenticate`. */
+export async function pluginApp (options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  const { issuer, upstream } = options
+  await app.register(authenticatorsPlugin, {
+    cognito: {
+      userPoolId: issuer.userPoolId,
+      clientId: issuer.clientId,
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      ...(options.tokenCacheSize !== undefined && { tokenCacheSize: options.tokenCacheSize })
+    },
+    // Without an emulator the routes point at a closed port: only the host routes are measured then.
+    authsignal: { apiSecretKey: upstream?.secret ?? 'unused', apiUrl: upstream?.apiUrl ?? 'http://127.0.0.1:9/v1' }
+  })
+  app.get('/hello', hello)
+  app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
+  return app
+}
+
+/** The baseline: the @fastify/jwt + get-jwks README pattern, verbatim in spirit. */
+export async function baselineApp (): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  const getJwks = buildGetJwks()
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: (_request: FastifyRequest, token: TokenOrHeader) => {
+      const { header, payload } = token as { header: { kid: string, alg: string }, payload: { iss: string } }
+      return getJwks.getPublicKey({ kid: header.kid, domain: payload.iss, alg: header.alg })
+    }
+  })
+  app.get('/hello', hello)
+  app.get('/me', { onRequest: (request) => request.jwtVerify() }, async (request) => ({ sub: request.user.sub }))
+  return app
+}
+
+/** @fastify/jwt alone with a static public key: no JWKS, no plugin (to tell its cost from ours in row 5). */
+export async function staticKeyJwtApp (publicKeyPem: string): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyJwt, { secret: { public: publicKeyPem }, verify: { algorithms: ['RS256'] } })
+  app.get('/hello', hello)
+  app.get('/me', { onRequest: (request) => request.jwtVerify() }, async (request) => ({ sub: request.user.sub }))
+  return app
+}
+
+export async function buildApp (kind: AppKind, options: AppOptions): Promise<FastifyInstance> {
+  if (kind === 'bare') return bareApp()
+  if (kind === 'plugin') return pluginApp(options)
+  return baselineApp()
+}
+
+/** Counts verified-token cache lookups and hits, so a "distinct tokens" row can prove it never hit the cache. */
+export const cacheStats = { gets: 0, hits: 0 }
+const originalGet = VerifiedTokenCache.prototype.get
+VerifiedTokenCache.prototype.get = function countedGet (this: VerifiedTokenCache, token: string) {
+  const claims = originalGet.call(this, token)
+  cacheStats.gets++
+  if (claims !== undefined) cacheStats.hits++
+  return claims
+}

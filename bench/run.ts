@@ -1,0 +1,345 @@
+// `npm run bench`: the plugin's cost next to a bare route, the @fastify/jwt + get-jwks README pattern,
+// a bare RSA verify, and the direct Authsignal SDK. One run, one table at the end.
+//
+// The load generator (autocannon) runs here; every app under test runs in its own child process, so the
+// two never share an event loop. This machine's results drift between runs, so every HTTP measurement
+// is the best of several short rounds, interleaved so that drift hits all rows alike.
+// Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_TOKENS (25000).
+import { randomUUID } from 'node:crypto'
+import { loadavg } from 'node:os'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import autocannon, { type Options as CannonOptions, type RequestData } from 'autocannon'
+import { startCognitoIssuer, type CognitoIssuer } from '../lib/testing/cognito-issuer.js'
+import type { AppKind, IssuerInfo, UpstreamInfo } from './apps.js'
+import type { CacheRssArgs, CacheRssResult } from './cache-rss.js'
+import type { EmulatorReady } from './emulator.js'
+import type { InProcessArgs, InProcessResult } from './inprocess.js'
+import { spawnChild, type Child } from './ipc.js'
+import type { SdkLoopArgs, SdkLoopResult, ServerReady } from './server.js'
+import { printReport, type Row } from './table.js'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+// Distinct tokens, sent in order and cycled: with more than 2x the plugin's 10,000-entry LRU cache, a
+// token is always evicted before it comes round again, so no request is a cache hit (counted below).
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 25_000)
+const WARMUP_SECONDS = 1
+const FLOOD = 10_000
+const BASELINE_FLOOD = 1_000
+const DEFAULT_CACHE_SIZE = 10_000
+const BENCH_USER = '0b5e1c1e-5a8a-4d5e-9c61-6f4b8f3b2a10'
+
+const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`) }
+const started = performance.now()
+const loadBefore = loadavg()[0]!.toFixed(1)
+const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`
+
+/** Hands out tokens in order, wrapping round. */
+class Cursor {
+  private i = 0
+  constructor (private readonly tokens: string[]) {}
+  next (): string {
+    const token = this.tokens[this.i] as string
+    this.i = (this.i + 1) % this.tokens.length
+    return token
+  }
+}
+
+interface Measured { rps: number, p99: number, non2xx: number, errors: number }
+
+interface HttpCase {
+  key: string
+  url: string
+  /** A fixed Authorization header, a fresh one per request from a cursor, or none. */
+  header?: string | Cursor
+  /** Runs instead of autocannon (row 8's direct SDK side). */
+  custom?: (seconds: number) => Promise<Measured>
+  /** Called around each run to count the plugin's cache hits. */
+  stats?: Child<ServerReady>
+}
+
+async function cannon (c: HttpCase, seconds: number): Promise<Measured> {
+  if (c.custom !== undefined) return c.custom(seconds)
+  const options: CannonOptions = { url: c.url, connections: CONNECTIONS, duration: seconds }
+  if (typeof c.header === 'string') options.headers = { authorization: `Bearer ${c.header}` }
+  if (c.header instanceof Cursor) {
+    const cursor = c.header
+    // setupRequest makes autocannon rebuild each request: it has its own cost (see row 3's reference).
+    options.requests = [{ setupRequest: (req: RequestData) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${cursor.next()}` } }) }]
+  }
+  const result = await autocannon(options)
+  return { rps: result['2xx'] / result.duration, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }
+}
+
+async function mintMany (issuer: CognitoIssuer, n: number): Promise<string[]> {
+  const tokens: string[] = []
+  for (let i = 0; i < n; i++) {
+    tokens.push(issuer.mint({ sub: randomUUID() }))
+    // Let the issuer answer JWKS requests from the children starting meanwhile.
+    if (i % 200 === 0) await yieldToLoop()
+  }
+  return tokens
+}
+
+/** Tokens with a random kid: refused before any signature check, so the signature can be borrowed. */
+function randomKidTokens (model: string, n: number): string[] {
+  const [, payload, signature] = model.split('.')
+  return Array.from({ length: n }, () =>
+    `${Buffer.from(JSON.stringify({ kid: randomUUID(), alg: 'RS256' })).toString('base64url')}.${payload}.${signature}`)
+}
+
+async function expectStatus (url: string, token: string | undefined, status: number): Promise<unknown> {
+  const res = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  const body = await res.text()
+  if (res.status !== status) throw new Error(`sanity check: ${url} answered ${res.status}, expected ${status}: ${body}`)
+  return JSON.parse(body)
+}
+
+async function main (): Promise<void> {
+  const issuer = await startCognitoIssuer()
+  const info: IssuerInfo = { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri }
+  const children: Array<Child<unknown>> = []
+  const track = <T>(child: Child<T>): Child<T> => { children.push(child as Child<unknown>); return child }
+  try {
+    const emulatorChild = track(await spawnChild<EmulatorReady>('./emulator.ts', [BENCH_USER]))
+    const upstream: UpstreamInfo | undefined = 'apiUrl' in emulatorChild.ready ? emulatorChild.ready : undefined
+    const serverArgs = JSON.stringify({ issuer: info, upstream })
+    // Children boot while the tokens are minted (the minting loop yields so the issuer can serve them).
+    const startServer = (kind: AppKind): Promise<Child<ServerReady>> => spawnChild<ServerReady>('./server.ts', [kind, serverArgs]).then(track)
+    const servers = Promise.all([startServer('bare'), startServer('plugin'), startServer('baseline')])
+    const mintStart = performance.now()
+    const repeated = issuer.mint({ sub: BENCH_USER })
+    const distinct = await mintMany(issuer, TOKENS)
+    const flood = randomKidTokens(repeated, FLOOD)
+    log(`minted ${TOKENS} distinct tokens (${repeated.length} chars each) in ${((performance.now() - mintStart) / 1000).toFixed(1)} s`)
+    const [bare, plugin, baseline] = await servers
+
+    // Each app answers as it should before it is timed.
+    await expectStatus(`${bare.ready.url}/hello`, undefined, 200)
+    await expectStatus(`${plugin.ready.url}/me`, repeated, 200)
+    await expectStatus(`${plugin.ready.url}/me`, flood[0], 401)
+    await expectStatus(`${baseline.ready.url}/me`, repeated, 200)
+    await expectStatus(`${baseline.ready.url}/me`, issuer.mint(), 200)
+    if (upstream !== undefined) {
+      const list = await expectStatus(`${plugin.ready.url}/authenticators`, repeated, 200) as { authenticators: unknown[] }
+      if (list.authenticators.length !== 3) throw new Error(`sanity check: expected 3 authenticators, got ${list.authenticators.length}`)
+    }
+
+    const cases: HttpCase[] = [
+      { key: 'bare', url: `${bare.ready.url}/hello` },
+      { key: 'bareHeader', url: `${bare.ready.url}/hello`, header: repeated },
+      { key: 'pluginRepeated', url: `${plugin.ready.url}/me`, header: repeated },
+      { key: 'bareFresh', url: `${bare.ready.url}/hello`, header: new Cursor(distinct) },
+      { key: 'pluginDistinct', url: `${plugin.ready.url}/me`, header: new Cursor(distinct), stats: plugin },
+      { key: 'baselineRepeated', url: `${baseline.ready.url}/me`, header: repeated },
+      { key: 'baselineDistinct', url: `${baseline.ready.url}/me`, header: new Cursor(distinct) }
+    ]
+    if (upstream !== undefined) {
+      cases.push(
+        { key: 'listRoute', url: `${plugin.ready.url}/authenticators`, header: repeated },
+        ...(['sdk', 'caller'] as const).map((via): HttpCase => ({
+          key: via === 'sdk' ? 'sdkDirect' : 'sdkViaCaller',
+          url: upstream.apiUrl,
+          custom: async (seconds) => {
+            const args: SdkLoopArgs = { durationMs: seconds * 1000, concurrency: CONNECTIONS, userId: BENCH_USER, via }
+            const r = await plugin.call<SdkLoopResult>('sdkLoop', args)
+            return { rps: r.ops / r.seconds, p99: NaN, non2xx: 0, errors: r.errors }
+          }
+        })))
+    }
+
+    const best = new Map<string, Measured>()
+    const failures = new Map<string, number>()
+    const distinctLookups = { gets: 0, hits: 0 }
+    log(`warm-up (${WARMUP_SECONDS} s per case), then ${ROUNDS} rounds x ${cases.length} cases x ${SECONDS} s, ${CONNECTIONS} connections`)
+    for (const c of cases) await cannon(c, WARMUP_SECONDS)
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of cases) {
+        const before = c.stats === undefined ? undefined : await c.stats.call<typeof distinctLookups>('stats')
+        const m = await cannon(c, SECONDS)
+        if (before !== undefined && c.stats !== undefined) {
+          const after = await c.stats.call<typeof distinctLookups>('stats')
+          distinctLookups.gets += after.gets - before.gets
+          distinctLookups.hits += after.hits - before.hits
+        }
+        const kept = best.get(c.key)
+        if (kept === undefined || m.rps > kept.rps) best.set(c.key, m)
+        const bad = failures.get(c.key) ?? 0
+        failures.set(c.key, bad + m.non2xx + m.errors)
+      }
+      log(`round ${round}/${ROUNDS} done (${elapsed()})`)
+    }
+
+    // Row 6: a flood of random kids. Our key store may refetch once per penalty window; get-jwks for contrast.
+    const floodCase = async (url: string, tokens: string[]): Promise<{ fetches: number, statuses: string }> => {
+      const cursor = new Cursor(tokens)
+      const before = issuer.jwksRequests
+      const result = await autocannon({
+        url,
+        connections: CONNECTIONS,
+        amount: tokens.length,
+        requests: [{ setupRequest: (req: RequestData) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${cursor.next()}` } }) }]
+      })
+      const statuses = Object.entries(result.statusCodeStats).map(([s, { count }]) => `${count}x${s}`).join(' ')
+      return { fetches: issuer.jwksRequests - before, statuses }
+    }
+    const ourFlood = await floodCase(`${plugin.ready.url}/me`, flood)
+    const baselineFlood = await floodCase(`${baseline.ready.url}/me`, flood.slice(0, BASELINE_FLOOD))
+    log(`random-kid floods done (${elapsed()})`)
+
+    // The HTTP servers are done: rows 5 and 7 run in fresh processes with the machine otherwise idle.
+    await Promise.all([bare.close(), plugin.close(), baseline.close()])
+
+    const inProcess = track(await spawnChild<unknown>('./inprocess.ts'))
+    const verification = await inProcess.call<InProcessResult>('run', {
+      issuer: info, tokens: distinct.slice(0, 3000), repeated, rounds: 6, tokenCacheSize: 1000
+    } satisfies InProcessArgs)
+    await inProcess.close()
+    log(`in-process verification done (${elapsed()})`)
+
+    const cacheMemory = async (control: boolean): Promise<CacheRssResult> => {
+      const child = track(await spawnChild<unknown>('./cache-rss.ts', [], ['--expose-gc']))
+      const result = await child.call<CacheRssResult>('run', { tokens: 1_000_000, maxEntries: DEFAULT_CACHE_SIZE, control } satisfies CacheRssArgs)
+      await child.close()
+      return result
+    }
+    const rss = await cacheMemory(false)
+    const rssControl = await cacheMemory(true)
+    log(`cache memory done (${elapsed()})`)
+
+    printReport(buildRows({ best, failures, distinctLookups, ourFlood, baselineFlood, verification, rss, rssControl, upstream, emulator: emulatorChild.ready }), {
+      rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, tokens: TOKENS, tokenChars: repeated.length, elapsed: elapsed(), loadBefore
+    })
+  } finally {
+    await Promise.all(children.map(c => c.close()))
+    await issuer.close()
+  }
+}
+
+interface Results {
+  best: Map<string, Measured>
+  /** Non-2xx answers and errors per case over all rounds. */
+  failures: Map<string, number>
+  distinctLookups: { gets: number, hits: number }
+  ourFlood: { fetches: number, statuses: string }
+  baselineFlood: { fetches: number, statuses: string }
+  verification: InProcessResult
+  rss: CacheRssResult
+  rssControl: CacheRssResult
+  upstream: UpstreamInfo | undefined
+  emulator: EmulatorReady
+}
+
+function buildRows (r: Results): Row[] {
+  const get = (key: string): Measured => r.best.get(key) ?? { rps: NaN, p99: NaN, non2xx: 0, errors: 0 }
+  const rate = (m: Measured): string => `${Math.round(m.rps).toLocaleString('en-US')} req/s`
+  const x = (a: number, b: number): string => `${(a / b).toFixed(2)}x`
+  const bare = get('bare')
+  const bareHeader = get('bareHeader')
+  const pluginRepeated = get('pluginRepeated')
+  const bareFresh = get('bareFresh')
+  const pluginDistinct = get('pluginDistinct')
+  const baselineRepeated = get('baselineRepeated')
+  const baselineDistinct = get('baselineDistinct')
+  const us = r.verification.us
+  const wall = r.verification.wallUs
+  const pluginWallUs = wall.pluginInject - wall.bareInject
+  const pluginUs = us.pluginInject - us.bareInject
+  const cachedUs = us.pluginCachedInject - us.bareInject
+  const baselineUs = us.baselineInject - us.baselineBareInject
+  const staticUs = us.staticInject - us.staticBareInject
+  const { mb } = r.rss
+  const control = r.rssControl.mb
+  // The cache's bound is its entries' size when first full: a million tokens later it may hold no more.
+  // RSS is reported, not judged: V8 keeps freed pages (young generation, fragmented old space) for a while,
+  // so it moves by tens of MB from run to run, with or without the cache (row 7c).
+  const retainedMb = mb.heapFull - mb.heapBefore
+  const rows: Row[] = [
+    { id: '1', what: 'bare GET /hello, no auth (reference)', value: rate(bare), p99: bare.p99, versus: '' },
+    { id: '1h', what: '  same, carrying row 2\'s Authorization header', value: rate(bareHeader), p99: bareHeader.p99, versus: `${x(bareHeader.rps, bare.rps)} row 1` },
+    {
+      id: '2',
+      what: 'plugin GET /me, one repeated token (cache hit)',
+      value: rate(pluginRepeated),
+      p99: pluginRepeated.p99,
+      versus: `${x(pluginRepeated.rps, bare.rps)} row 1, ${x(pluginRepeated.rps, bareHeader.rps)} row 1h`,
+      target: '>= 0.85x row 1',
+      pass: pluginRepeated.rps >= 0.85 * bare.rps
+    },
+    { id: '2c', what: '  plugin: µs per cache hit (in-process, see row 5)', value: `${cachedUs.toFixed(1)} µs`, versus: `GET /hello inject ${us.bareInject.toFixed(1)} µs` },
+    {
+      id: '3',
+      what: `plugin GET /me, distinct tokens (cache hits ${r.distinctLookups.hits}/${r.distinctLookups.gets})`,
+      value: rate(pluginDistinct),
+      p99: pluginDistinct.p99,
+      versus: `${x(pluginDistinct.rps, bare.rps)} row 1, ${x(pluginDistinct.rps, bareFresh.rps)} row 3r`
+    },
+    { id: '3r', what: '  bare GET /hello, fresh header per request', value: rate(bareFresh), p99: bareFresh.p99, versus: `${x(bareFresh.rps, bare.rps)} row 1 (autocannon's own bound)` },
+    { id: '4a', what: 'baseline @fastify/jwt+get-jwks, repeated token', value: rate(baselineRepeated), p99: baselineRepeated.p99, versus: `plugin is ${x(pluginRepeated.rps, baselineRepeated.rps)} this` },
+    { id: '4b', what: 'baseline @fastify/jwt+get-jwks, distinct tokens', value: rate(baselineDistinct), p99: baselineDistinct.p99, versus: `plugin is ${x(pluginDistinct.rps, baselineDistinct.rps)} this` },
+    {
+      id: '5',
+      what: 'plugin: µs per uncached verification (in-process)',
+      value: `${pluginUs.toFixed(1)} µs`,
+      versus: `${x(pluginUs, us.cryptoVerify)} crypto.verify (${us.cryptoVerify.toFixed(1)} µs); wall clock ${pluginWallUs.toFixed(1)} µs = ` +
+        `${x(pluginWallUs, wall.cryptoVerify)}; cache hits ${r.verification.cacheHits}`,
+      target: '<= 1.25x crypto.verify',
+      pass: pluginUs <= 1.25 * us.cryptoVerify
+    },
+    { id: '5b', what: '  baseline: µs per verification (same method)', value: `${baselineUs.toFixed(1)} µs`, versus: `${x(baselineUs, us.cryptoVerify)} crypto.verify` },
+    { id: '5c', what: '  @fastify/jwt alone, static public key (same method)', value: `${staticUs.toFixed(1)} µs`, versus: `${x(staticUs, us.cryptoVerify)} crypto.verify` },
+    { id: '5d', what: '  aws-jwt-verify verifySync, JWKS cached (direct call)', value: `${us.awsJwtVerify.toFixed(1)} µs`, versus: `${x(us.awsJwtVerify, us.cryptoVerify)} crypto.verify` },
+    {
+      id: '6',
+      what: `JWKS fetches, ${FLOOD.toLocaleString('en-US')} random-kid requests to plugin`,
+      value: `${r.ourFlood.fetches}`,
+      versus: r.ourFlood.statuses,
+      target: '<= 2',
+      pass: r.ourFlood.fetches <= 2
+    },
+    { id: '6b', what: `  baseline (get-jwks), ${BASELINE_FLOOD.toLocaleString('en-US')} random-kid requests`, value: `${r.baselineFlood.fetches}`, versus: r.baselineFlood.statuses },
+    {
+      id: '7',
+      what: `RSS, ${r.rss.tokens.toLocaleString('en-US')} distinct ${r.rss.tokenChars}-char tokens through the cache`,
+      value: `${mb.rssBefore.toFixed(0)} -> ${mb.rssAfter.toFixed(0)} MB`,
+      versus: `first full (${r.rss.maxEntries.toLocaleString('en-US')}): ${mb.rssFull.toFixed(0)} MB; heap ${mb.heapBefore.toFixed(0)} -> ${mb.heapFull.toFixed(0)} -> ` +
+        `${mb.heapAfter.toFixed(0)} MB; size ${r.rss.size}`,
+      target: `heap <= ${(mb.heapFull * 1.1 + 2).toFixed(0)} MB`,
+      pass: r.rss.size <= r.rss.maxEntries && mb.heapAfter <= mb.heapFull * 1.1 + 2
+    },
+    {
+      id: '7c',
+      what: '  control: same token stream, cache off',
+      value: `${control.rssBefore.toFixed(0)} -> ${control.rssAfter.toFixed(0)} MB`,
+      versus: `heap ${control.heapBefore.toFixed(0)} -> ${control.heapAfter.toFixed(0)} MB; the cache's 10,000 entries hold ${retainedMb.toFixed(0)} MB of heap`
+    }
+  ]
+  if (r.upstream === undefined) {
+    const reason = 'unavailable' in r.emulator ? r.emulator.unavailable : 'not started'
+    rows.push({ id: '8', what: 'GET /authenticators vs direct SDK', value: 'skipped', versus: reason })
+  } else {
+    const list = get('listRoute')
+    const sdk = get('sdkDirect')
+    const viaCaller = get('sdkViaCaller')
+    rows.push(
+      {
+        id: '8',
+        what: 'plugin GET /authenticators (repeated token)',
+        value: rate(list),
+        p99: list.p99,
+        versus: `direct SDK is ${x(sdk.rps, list.rps)} this`,
+        target: '<= 1.3x',
+        pass: sdk.rps <= 1.3 * list.rps
+      },
+      { id: '8s', what: `  direct SDK getAuthenticators, ${CONNECTIONS} in flight`, value: rate(sdk), versus: '' },
+      { id: '8c', what: '  same through the plugin\'s client + deadline wrapper', value: rate(viaCaller), versus: `${x(sdk.rps, viaCaller.rps)} slower than direct` })
+  }
+  // Any non-2xx answer in a throughput row would make its number meaningless: show it.
+  for (const [key, count] of r.failures) {
+    if (count > 0) rows.push({ id: '!', what: `${key}: ${count} non-2xx answers or errors over all rounds`, value: '', versus: '' })
+  }
+  return rows
+}
+
+await main()

@@ -1,0 +1,50 @@
+// One app under test in its own process: `server.ts <bare|plugin|baseline> <json options>`.
+// Also runs the direct-SDK side of row 8 here, so both sides of that comparison share a process.
+import type { AddressInfo } from 'node:net'
+import { Authsignal } from '@authsignal/node'
+import { AuthsignalCaller, createAuthsignalClient } from '../lib/authsignal-client.js'
+import { buildApp, cacheStats, type AppKind, type AppOptions } from './apps.js'
+import { serveParent } from './ipc.js'
+
+export interface ServerReady { url: string }
+export interface SdkLoopResult { ops: number, errors: number, seconds: number }
+export interface SdkLoopArgs { durationMs: number, concurrency: number, userId: string, via: 'sdk' | 'caller' }
+
+const kind = process.argv[2] as AppKind
+const options = JSON.parse(process.argv[3] ?? '{}') as AppOptions
+const app = await buildApp(kind, options)
+await app.listen({ host: '127.0.0.1', port: 0 })
+const { port } = app.server.address() as AddressInfo
+
+/** `concurrency` loops calling getAuthenticators back to back for `durationMs`: what the SDK alone reaches. */
+async function sdkLoop ({ durationMs, concurrency, userId, via }: SdkLoopArgs): Promise<SdkLoopResult> {
+  if (options.upstream === undefined) throw new Error('no upstream configured')
+  const { secret, apiUrl } = options.upstream
+  // retries: 0 as the plugin's own client: the default would put axios-retry on the global axios.
+  const client = new Authsignal({ apiSecretKey: secret, apiUrl, retries: 0 })
+  // 'caller': the plugin's own client and deadline wrapper, without HTTP serving, to locate any overhead.
+  const caller = new AuthsignalCaller(createAuthsignalClient({ apiSecretKey: secret, apiUrl, timeoutMs: 5000, client: undefined }), 5000)
+  const call = via === 'sdk'
+    ? () => client.getAuthenticators({ userId })
+    : () => caller.call('getAuthenticators', c => c.getAuthenticators({ userId }))
+  let ops = 0
+  let errors = 0
+  const start = performance.now()
+  const end = start + durationMs
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      try {
+        await call()
+        ops++
+      } catch {
+        errors++
+      }
+    }
+  }))
+  return { ops, errors, seconds: (performance.now() - start) / 1000 }
+}
+
+serveParent({ url: `http://127.0.0.1:${port}` } satisfies ServerReady, {
+  stats: () => ({ ...cacheStats }),
+  sdkLoop: (args) => sdkLoop(args as SdkLoopArgs)
+}, () => app.close())
