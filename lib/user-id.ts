@@ -10,6 +10,9 @@ export function userIdOf (request: FastifyRequest, claim: UserIdClaim): string {
   if (isMachineToken(claims)) throw new MachineTokenError()
   const userId = claims[claim]
   if (typeof userId !== 'string' || userId === '') throw new TokenClaimsError(`${claim} is required to identify the user`)
+  // `.` and `..` survive encodeURIComponent and URL parsing turns them into steps up the path
+  // (`/v1/users/../actions/x` is `/v1/actions/x`): they cannot name an Authsignal user.
+  if (userId === '.' || userId === '..') throw new TokenClaimsError(`${claim} cannot be used as an Authsignal user id`)
   return userId
 }
 

@@ -1,7 +1,10 @@
 // Shared test setup: a real local issuer (JWKS over HTTP) and the plugin in a real Fastify app.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import authenticatorsPlugin, { type AuthenticatorsPluginOptions, type CognitoOptions } from '../index.js'
+import authenticatorsPlugin, { type AuthenticatorsPluginOptions, type AuthsignalOptions, type CognitoOptions } from '../index.js'
+import { startAuthsignalEmulator, type AuthsignalEmulator, type AuthsignalEmulatorOptions } from '../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer, type CognitoIssuer, type CognitoIssuerOptions } from '../lib/testing/cognito-issuer.js'
 
 export async function issuerFor (t: Test, options?: CognitoIssuerOptions): Promise<CognitoIssuer> {
@@ -37,4 +40,31 @@ export async function buildApp (t: Test, issuer: CognitoIssuer, options: AppOpti
 
 export function bearer (token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` }
+}
+
+// --- Authsignal emulator helpers (routes and upstream tests) ---
+
+export async function emulatorFor (t: Test, options?: AuthsignalEmulatorOptions): Promise<AuthsignalEmulator> {
+  const emulator = await startAuthsignalEmulator(options)
+  t.teardown(() => emulator.close())
+  return emulator
+}
+
+/** The plugin's `authsignal` options pointing at the emulator. */
+export function emulatorOptions (emulator: AuthsignalEmulator, extra: Partial<AuthsignalOptions> = {}): AuthsignalOptions {
+  return { apiSecretKey: emulator.secret, apiUrl: emulator.apiUrl, timeoutMs: 2000, ...extra }
+}
+
+/** What the emulator received, as `METHOD /raw/path` lines, in order. */
+export function upstreamCalls (emulator: AuthsignalEmulator): string[] {
+  return emulator.requests.map(r => `${r.method} ${r.path}`)
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+export async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return port
 }

@@ -13,8 +13,10 @@ type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
 const hasUrl = (value: unknown): value is { url: string } => isRecord(value) && typeof value.url === 'string' && value.url !== ''
 
 export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { caller, authenticate, options }: RouteContext): void {
-  fastify.post<{ Body: { redirectUrl?: string } | undefined }>(route.path, {
+  fastify.post<{ Body: { redirectUrl?: string } }>(route.path, {
     onRequest: authenticate,
+    // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
+    preValidation: async (request) => { request.body ??= {} },
     bodyLimit: 4096,
     schema: routeSchema({
       summary: 'Get a URL of Authsignal\'s pre-built UI to manage authenticators',
@@ -38,7 +40,7 @@ export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRout
     })
   }, async (request) => {
     const userId = userIdOf(request, options.cognito.userIdClaim)
-    const asked = request.body?.redirectUrl
+    const asked = request.body.redirectUrl
     if (asked !== undefined && !route.allowedRedirectUrls.includes(asked)) throw new RedirectNotAllowedError()
     const redirectUrl = asked ?? route.redirectUrl
     const answer = await caller.call('track', client => client.track({
