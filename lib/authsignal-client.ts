@@ -23,7 +23,7 @@ export const MAX_UPSTREAM_BYTES = 1024 * 1024
 const BAD_BODY = 'authsignal-cognito: unexpected upstream body'
 const callSignal = new AsyncLocalStorage<AbortSignal>()
 
-interface UpstreamFailure { statusCode?: number, errorCode?: string, message?: string, axiosError?: { response?: { status?: number } } }
+interface UpstreamFailure { message?: unknown, axiosError?: { response?: { status?: number } } }
 
 /** Builds our own SDK instance, whose every request carries the current call's signal and no retries. */
 export function createAuthsignalClient (options: ResolvedAuthsignalOptions): Authsignal {
@@ -70,10 +70,9 @@ export class AuthsignalCaller {
       controller.signal.addEventListener('abort', () => reject(new UpstreamTimeoutError(operation, this.timeoutMs)), { once: true })
     })
     try {
-      return await Promise.race([callSignal.run(controller.signal, () => fn(this.client)), deadline])
-    } catch (err) {
-      if (controller.signal.aborted) throw new UpstreamTimeoutError(operation, this.timeoutMs)
-      throw toUpstreamError(err as UpstreamFailure, operation)
+      return await Promise.race([callSignal.run(controller.signal, () => fn(this.client)), deadline]).catch((err: unknown) => {
+        throw controller.signal.aborted ? new UpstreamTimeoutError(operation, this.timeoutMs) : toUpstreamError(err, operation)
+      })
     } finally {
       clearTimeout(timer)
       controller.abort()
@@ -82,19 +81,21 @@ export class AuthsignalCaller {
 }
 
 /** An SDK failure as one of our errors. Deliberately drops the SDK error: it carries the API secret. */
-export function toUpstreamError (err: UpstreamFailure, operation: string): FastifyError {
-  const status = err.axiosError?.response?.status ?? statusFromMessage(err.message)
+export function toUpstreamError (thrown: unknown, operation: string): FastifyError {
+  // The SDK rejects with an AuthsignalError; a host-supplied client may reject with anything.
+  const err: UpstreamFailure = typeof thrown === 'object' && thrown !== null ? thrown : {}
+  const message = typeof err.message === 'string' ? err.message : ''
+  const status = err.axiosError?.response?.status ?? statusFromMessage(message)
   if (status === 429) return new UpstreamRateLimitedError()
   if (status !== undefined) return new UpstreamError(`${operation}: HTTP ${status}`)
-  const message = err.message ?? ''
   if (message.includes(BAD_BODY)) return new UpstreamBadResponseError(`${operation}: not JSON`)
   if (message.includes('maxContentLength')) return new UpstreamBadResponseError(`${operation}: larger than ${MAX_UPSTREAM_BYTES} bytes`)
   return new UpstreamUnreachableError(operation)
 }
 
 // With an empty error body the SDK keeps only axios's message, "Request failed with status code 429".
-function statusFromMessage (message: string | undefined): number | undefined {
-  const match = /status code (\d{3})/.exec(message ?? '')
+function statusFromMessage (message: string): number | undefined {
+  const match = /status code (\d{3})/.exec(message)
   return match === null ? undefined : Number(match[1])
 }
 

@@ -136,3 +136,17 @@ t.test('with a host\'s retrying Authsignal instance on the global axios, the plu
   t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
   t.same(flaky.seen, [`POST /v1/users/${ALICE}/actions/addAuthenticator`], 'the plugin\'s track was sent exactly once')
 })
+
+t.test('a host-supplied client that rejects with something other than an Error is a 502, not a 500', async t => {
+  // A host may pass its own Authsignal subclass (e.g. one that wraps calls); whatever it throws is upstream trouble.
+  class HostClient extends Authsignal {
+    override async getAuthenticators (): Promise<never> {
+      throw 'the host client failed' // eslint-disable-line no-throw-literal
+    }
+  }
+  const client = new HostClient({ apiSecretKey: 'host-secret', apiUrl: 'http://127.0.0.1:9/v1', retries: 0 })
+  const app = await buildApp(t, issuer, { authsignal: { client } })
+  const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
+})
