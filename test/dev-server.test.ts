@@ -409,9 +409,12 @@ t.test('CLI: runs only when examples/server.ts is the script node started', asyn
 // ---------------------------------------------------------------------------------------------------
 // The command line as a developer runs it (a child process: not part of this run's coverage)
 
-// tsx children must not inherit tap's coverage hooks: their line mapping would not match.
+// tsx children must not record coverage: their line mapping (tsx's transform) would not match this run's.
+// Removing tap's variables is not enough, because tap's process-on-spawn hook adds its loader and
+// variables back to every child; an explicit _TAPJS_PROCESSINFO_COVERAGE_=0 is kept and turns it off.
 const childEnv = (extra: Env): Env => ({
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_TAPJS_)/.test(k))),
+  _TAPJS_PROCESSINFO_COVERAGE_: '0',
   ...extra
 })
 
