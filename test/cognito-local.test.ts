@@ -146,7 +146,8 @@ t.test('the emulator does not outlive its parent process', async (t) => {
   ].join('\n'))
   // Keep the parents out of this run's coverage: they load the module through tsx, not tap's loader,
   // and their line mapping would not match.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_TAPJS_)/.test(k)))
+  // tap's spawn hook puts its variables back on every child; an explicit _TAPJS_PROCESSINFO_COVERAGE_=0 stays and turns coverage off.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_TAPJS_)/.test(k))), _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
   for (const how of ['exit', 'SIGKILL']) {
     const dataDir = join(dir, how)

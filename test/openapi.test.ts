@@ -122,7 +122,7 @@ t.test('request and success schemas', async t => {
 
   const remove = doc.paths['/authenticators/{userAuthenticatorId}']?.delete
   t.same(remove?.parameters?.find(p => p.in === 'path'), {
-    in: 'path', name: 'userAuthenticatorId', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' }
+    in: 'path', name: 'userAuthenticatorId', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' }
   })
   t.match(remove?.parameters?.find(p => p.in === 'header'), { name: 'x-authsignal-token', required: false })
   t.equal(remove?.responses['204']?.description, 'Removed')
