@@ -12,11 +12,8 @@ declare module 'fastify' {
     /** Verifies the Cognito bearer token; use as `onRequest` or `preHandler` on any route. */
     authenticate: AuthenticateHook
   }
-}
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: CognitoClaims
+  interface FastifyRequest {
+    /** The verified Cognito claims, set by `app.authenticate`. */
     user: CognitoClaims
   }
 }
@@ -31,3 +28,4 @@ export type {
 } from './lib/options.js'
 export type { AuthenticatorSummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
+export { safeLoggerOptions } from './lib/logging.js'

@@ -8,7 +8,8 @@
 //   carries an AbortSignal that really ends it;
 // - it parses the body before it checks the status, and its errors reach clients as 500 through
 //   @fastify/jwt: here a 5xx, a non-JSON or empty answer is a JwksUnavailableError (503);
-// - its README pattern converts JWK to PEM on every request: here each key is converted once per fetch.
+// - its README pattern converts JWK to PEM on every request: here each key is converted once per fetch,
+//   and the verifier keeps one ready key object per key (cognito-verifier.ts).
 import { createPublicKey } from 'node:crypto'
 import { JwksUnavailableError, TokenUnknownKeyError } from './errors.js'
 
@@ -23,9 +24,11 @@ const MAX_JWKS_BYTES = 256 * 1024
 
 interface Jwk { kid?: unknown, kty?: unknown, use?: unknown, alg?: unknown }
 
+/** One signing key of the pool. The object lives until a refetch replaces the set: verifiers can be cached on it. */
+export interface PoolKey { readonly kid: string, readonly pem: string }
+
 export class JwksKeyStore {
-  /** PEM per kid: @fastify/jwt keeps one verifier (holding a KeyObject) per PEM string. */
-  private keys = new Map<string, string>()
+  private keys = new Map<string, PoolKey>()
   private inflight: Promise<void> | undefined
   private lastFetchAt = -Infinity
   private lastError: string | undefined
@@ -35,8 +38,13 @@ export class JwksKeyStore {
 
   constructor (private readonly options: JwksKeyStoreOptions) {}
 
-  /** The PEM of `kid`, fetching the JWKS at most once per penalty window when the kid is unknown. */
-  async getKey (kid: string): Promise<string> {
+  /** The key of `kid` if it is held now (the hot path: no promise). */
+  peek (kid: string): PoolKey | undefined {
+    return this.keys.get(kid)
+  }
+
+  /** The key of `kid`, fetching the JWKS at most once per penalty window when the kid is unknown. */
+  async getKey (kid: string): Promise<PoolKey> {
     const cached = this.keys.get(kid)
     if (cached !== undefined) return cached
     if (this.inflight === undefined && Date.now() - this.lastFetchAt < this.options.penaltyMs) {
@@ -79,7 +87,7 @@ export class JwksKeyStore {
     }
   }
 
-  private async download (): Promise<Map<string, string>> {
+  private async download (): Promise<Map<string, PoolKey>> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal])
     let text: string
     try {
@@ -111,7 +119,7 @@ async function readBounded (response: Response): Promise<string> {
 }
 
 /** Keeps the RSA signing keys of a JWKS document, ready to verify with. */
-export function parseJwks (text: string): Map<string, string> {
+export function parseJwks (text: string): Map<string, PoolKey> {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -120,14 +128,14 @@ export function parseJwks (text: string): Map<string, string> {
   }
   const list = (doc as { keys?: unknown } | null)?.keys
   if (!Array.isArray(list)) throw new Error('JWKS answer has no "keys" array')
-  const keys = new Map<string, string>()
+  const keys = new Map<string, PoolKey>()
   for (const jwk of list as Jwk[]) {
     if (typeof jwk?.kid !== 'string' || jwk.kty !== 'RSA') continue
     if (jwk.use !== undefined && jwk.use !== 'sig') continue
     if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue
     try {
       const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' })
-      keys.set(jwk.kid, pem as string)
+      keys.set(jwk.kid, { kid: jwk.kid, pem: pem as string })
     } catch {
       // One unusable key does not make the others unusable.
     }

@@ -3,22 +3,28 @@
 import { LRUCache } from 'lru-cache'
 import type { CognitoClaims } from './cognito-claims.js'
 
+interface Entry { token: string, claims: CognitoClaims }
+
+// Keyed by the end of the signature rather than the whole 1 KiB token: hashing a fresh header string
+// of that size on every request costs more than the rest of a cache hit. The entry keeps the whole
+// token and a hit compares it, so a shared tail can only cost a miss, never a wrong answer.
+const KEY_LENGTH = 32
+
 export class VerifiedTokenCache {
-  private readonly cache: LRUCache<string, CognitoClaims> | undefined
+  private readonly cache: LRUCache<string, Entry> | undefined
 
   constructor (maxEntries: number) {
-    this.cache = maxEntries > 0 ? new LRUCache<string, CognitoClaims>({ max: maxEntries, ttlAutopurge: false }) : undefined
+    this.cache = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined
   }
 
   get (token: string): CognitoClaims | undefined {
-    const claims = this.cache?.get(token)
-    // lru-cache's ttl is on its own clock: check `exp` on the wall clock too.
-    return claims !== undefined && claims.exp * 1000 > Date.now() ? claims : undefined
+    const entry = this.cache?.get(token.slice(-KEY_LENGTH))
+    // Expired entries are not purged eagerly: the `exp` check here makes them misses, the LRU bound evicts them.
+    return entry !== undefined && entry.token === token && entry.claims.exp * 1000 > Date.now() ? entry.claims : undefined
   }
 
   set (token: string, claims: CognitoClaims): void {
-    const ttl = claims.exp * 1000 - Date.now()
-    if (ttl > 0) this.cache?.set(token, claims, { ttl })
+    if (claims.exp * 1000 > Date.now()) this.cache?.set(token.slice(-KEY_LENGTH), { token, claims })
   }
 
   get size (): number {
