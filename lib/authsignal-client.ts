@@ -74,8 +74,9 @@ export class AuthsignalCaller {
         throw controller.signal.aborted ? new UpstreamTimeoutError(operation, this.timeoutMs) : toUpstreamError(err, operation)
       })
     } finally {
+      // Settled: nothing is left in flight (on a timeout the abort already ended the request), so no abort
+      // here; aborting a settled call would only build a DOMException per call.
       clearTimeout(timer)
-      controller.abort()
     }
   }
 }
