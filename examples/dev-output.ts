@@ -80,6 +80,8 @@ export function devOutput (input: OutputInput): DevOutput {
   const a = input.authsignal
   const parts = [
     `  app         ${input.appUrl}   routes under ${input.prefix}, host route GET /me`,
+    `  demo page   ${input.appUrl}/   the whole flow in a browser: sign in, enrol an email OTP, pre-built UI, list, remove`,
+    `  openapi     ${input.appUrl}/documentation   Swagger UI (the document itself: ${input.appUrl}/documentation/json)`,
     c.kind === 'local'
       ? `  cognito     ${c.endpoint}   cognito-local: pool ${c.userPoolId}, client ${c.clientId}, data in ${c.dataDir}\n` +
         `              demo user ${c.username} / ${c.password}`

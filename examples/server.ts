@@ -1,5 +1,6 @@
 // `npm run dev`: the example app with the plugin, offline. It starts cognito-local (pool, client and demo
 // user in .dev/), the Authsignal emulator and the app, then prints a token and curl lines to try.
+// The app also serves the browser demo at / (examples/dev-demo.ts) and Swagger UI at /documentation.
 // With COGNITO_* and/or AUTHSIGNAL_* variables (.env.example) the same app uses the real services.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 // A host writes `import authenticatorsPlugin from 'fastify-authsignal-cognito'`.
@@ -7,9 +8,11 @@ import authenticatorsPlugin from '../index.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
 import { cliEntry } from './dev-cli.js'
+import { registerDemo, type DemoLogin } from './dev-demo.js'
 import { readDevConfig, type DevPorts, type Env } from './dev-config.js'
 import { devOutput, type AuthsignalInfo, type CognitoInfo } from './dev-output.js'
 import { assertPortFree, HOST, portError } from './dev-ports.js'
+import { registerOpenApi } from './openapi.js'
 
 export interface ExampleAppConfig {
   userPoolId: string
@@ -24,6 +27,8 @@ export interface ExampleAppConfig {
 /** The host app, written as the README shows it. */
 export async function buildExampleApp (config: ExampleAppConfig): Promise<FastifyInstance> {
   const app = Fastify({ logger: config.logger ?? false })
+  // Before the plugin: @fastify/swagger collects the routes as they are added.
+  await registerOpenApi(app)
   await app.register(authenticatorsPlugin, {
     cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
     authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl }
@@ -59,6 +64,18 @@ const SEEDS = [
   { verificationMethod: 'EMAIL_OTP', email: demoDefaults.email },
   { verificationMethod: 'SMS', phoneNumber: '+14155550123' }
 ]
+
+const PREFIX = '/authenticators'
+
+// POST /dev/login: a sign-in against cognito-local, prefilled with the demo user in the page.
+function demoLogin (cognito: Extract<CognitoInfo, { kind: 'local' }>): DemoLogin {
+  return {
+    username: cognito.username,
+    password: cognito.password,
+    signIn: async (username, password) =>
+      (await signIn({ endpoint: cognito.endpoint, clientId: cognito.clientId, username, password })).accessToken
+  }
+}
 
 function subOf (jwt: string): string {
   return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8')).sub
@@ -119,11 +136,21 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       logger: options.logger
     })
     started.push(() => app.close())
+    registerDemo(app, {
+      prefix: PREFIX,
+      email: demoDefaults.email,
+      // The client SDK insists on a tenantId but sends it only on calls without a token; every call the
+      // page makes carries the token from POST /authenticators/token, so with the real Authsignal any
+      // non-empty value does.
+      authsignal: { baseUrl: authsignal.apiUrl, tenantId: emulator?.tenantId ?? 'unused-with-a-token' },
+      login: cognito.kind === 'local' ? demoLogin(cognito) : undefined,
+      sentOtps: emulator?.sentOtps
+    })
     await app.listen({ host: HOST, port: config.appPort })
     const { port } = app.server.address() as { port: number }
     const appUrl = `http://${HOST}:${port}`
 
-    const output = devOutput({ appUrl, prefix: '/authenticators', cognito, authsignal, token, email: demoDefaults.email, seeded })
+    const output = devOutput({ appUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
     let stopping: Promise<void> | undefined
     return {
       urls: { app: appUrl, cognito: cognito.kind === 'local' ? cognito.endpoint : undefined, authsignal: authsignal.apiUrl },

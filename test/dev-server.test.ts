@@ -8,11 +8,13 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify from 'fastify'
 import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { startDevServer } from '../examples/server.js'
 import { cliEntry, isMain, runCli, type CliProcess, type StartDevServer } from '../examples/dev-cli.js'
 import { DEFAULT_DATA_DIR, DevServerError, readDevConfig, type Env } from '../examples/dev-config.js'
 import { devOutput } from '../examples/dev-output.js'
+import { registerDemo } from '../examples/dev-demo.js'
 import { assertPortFree, portError } from '../examples/dev-ports.js'
 
 const SERVER_TS = fileURLToPath(new URL('../examples/server.ts', import.meta.url))
@@ -205,6 +207,42 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.match(server.banner, 'cognito-local: pool local_')
   t.match(server.banner, `data in ${dataDir}`)
   t.match(server.banner, 'demo user seeded with EMAIL_OTP and SMS')
+  t.match(server.banner, `demo page   ${server.urls.app}/   the whole flow in a browser`)
+  t.match(server.banner, `openapi     ${server.urls.app}/documentation   Swagger UI (the document itself: ${server.urls.app}/documentation/json)`)
+
+  // The browser demo's configuration and its dev-only helpers (the page itself: test/browser-demo.test.ts).
+  const appGet = (path: string, token?: string): Promise<Response> =>
+    fetch(`${server.urls.app}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  t.same(await (await appGet('/demo/config.json')).json(), {
+    prefix: '/authenticators',
+    email: 'demo@example.com',
+    authsignal: { baseUrl: server.urls.authsignal, tenantId: 'emulator-tenant' },
+    login: { username: 'demo', password: 'Demo-passw0rd!' },
+    devOtp: true
+  })
+  const page = await appGet('/')
+  t.match(page.headers.get('content-type'), /^text\/html/)
+  t.match(page.headers.get('content-security-policy'), `connect-src 'self' ${new URL(server.urls.authsignal).origin};`)
+  t.match(await page.text(), '<script type="module" src="/demo/app.js"></script>')
+  const sdk = await appGet('/demo/authsignal-browser.js')
+  t.match(sdk.headers.get('content-type'), /^text\/javascript/)
+  t.match(await sdk.text(), /\nexport \{ Authsignal, /, 'the SDK\'s ES module build')
+  const login = (body: unknown): Promise<Response> => fetch(`${server.urls.app}/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const signedIn = await login({ username: 'demo', password: 'Demo-passw0rd!' })
+  t.equal(signedIn.status, 200)
+  const pageToken = (await signedIn.json() as { accessToken: string }).accessToken
+  t.match(await (await appGet('/me', pageToken)).json(), { username: 'demo' }, 'POST /dev/login gives a working access token')
+  const refused = await login({ username: 'demo', password: 'wrong-passw0rd!' })
+  t.equal(refused.status, 401)
+  t.match(await refused.json(), { statusCode: 401, code: 'DEV_LOGIN_FAILED', message: /^cognito-local refused the sign-in: / })
+  t.equal((await login({ username: 'demo' })).status, 400, 'the body is checked')
+  t.equal((await appGet('/dev/last-otp')).status, 401, 'GET /dev/last-otp needs the user\'s token')
+  const none = await appGet('/dev/last-otp', pageToken)
+  t.equal(none.status, 404)
+  t.match(await none.json(), { code: 'DEV_NO_OTP' })
+  const openapi = await (await appGet('/documentation/json')).json() as { paths: Record<string, unknown> }
+  t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
+    'Swagger UI documents the host\'s routes, not the demo\'s')
 
   const [tokenLine, me, token, prebuilt, list, remove] = server.curlLines as [string, string, string, string, string, string]
   const run = (line: string, extra = ''): Promise<string> => sh(`${tokenLine}\n${extra}${line}`)
@@ -228,6 +266,8 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.equal(lines.length, before + 1, 'one line printed')
   const otpLine = lines.at(-1) as string
   t.match(otpLine, /^\[authsignal emulator\] email OTP code for demo@example\.com: \d{6}$/, 'the code is printed')
+  t.same(await (await appGet('/dev/last-otp', pageToken)).json(), { devOnly: true, email: 'demo@example.com', otp: otpLine.slice(-6) },
+    'the demo page reads the same code')
   const verified = JSON.parse(await sh(`AS_TOKEN='${asTokenValue}'\nCODE=${otpLine.slice(-6)}\n${verify}`))
   t.match(verified, { isVerified: true, userAuthenticator: { verificationMethod: 'EMAIL_OTP', email: 'demo@example.com' } })
   const newId = verified.userAuthenticator.userAuthenticatorId as string
@@ -260,6 +300,12 @@ t.test('with the real services\' variables it starts neither emulator (each side
   t.same(JSON.parse(await sh(`${tokenLine}\n${list}`)), { authenticators: [] }, 'nothing is seeded in a real Authsignal')
   t.ok(remove.includes('/authenticators/$AUTHENTICATOR_ID '))
   t.ok(upstream.requests.length > 0 && upstream.requests.every((r) => r.authorized), 'the app called the given URL with the given secret')
+  t.match(await (await fetch(`${local.urls.app}/demo/config.json`)).json(), {
+    authsignal: { baseUrl: upstream.apiUrl, tenantId: 'unused-with-a-token' },
+    login: { username: 'demo' },
+    devOtp: false
+  }, 'the demo page signs in to cognito-local and uses the real Authsignal\'s client API')
+  t.equal((await fetch(`${local.urls.app}/dev/last-otp`)).status, 404, 'no dev-only code route: the real Authsignal sends real emails')
   await local.stop()
 
   const emulatorPort = await freePort()
@@ -278,6 +324,8 @@ t.test('with the real services\' variables it starts neither emulator (each side
   const res = await fetch(`${aws.urls.app}/authenticators`)
   t.equal(res.status, 401, 'the routes are protected (a token would be checked against the pool\'s keys on AWS)')
   t.equal((await res.json() as { code: string }).code, 'FST_COGNITO_NO_TOKEN')
+  t.match(await (await fetch(`${aws.urls.app}/demo/config.json`)).json(), { login: null, devOtp: true }, 'the demo page asks for a pasted token')
+  t.equal((await fetch(`${aws.urls.app}/dev/login`, { method: 'POST' })).status, 404, 'no dev-only login route for a real user pool')
   await aws.stop()
   t.ok(await isFree(emulatorPort))
 })
@@ -303,6 +351,20 @@ t.test('a port in use is named, and whatever had started is stopped', async (t) 
   await t.rejects(startDevServer({ env: { COGNITO_LOCAL_DATA_DIR: join(file, 'data') }, ports: { app: 0, cognito: 0, authsignal: emulatorPort }, log: () => {} }),
     { code: 'ENOTDIR' })
   t.ok(await isFree(emulatorPort))
+})
+
+t.test('POST /dev/login: cognito-local not answering is a 502, not a refused sign-in', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  registerDemo(app, {
+    prefix: '/authenticators',
+    email: 'demo@example.com',
+    authsignal: { baseUrl: 'http://127.0.0.1:1/v1', tenantId: 't' },
+    login: { username: 'demo', password: 'p', signIn: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:9229') } }
+  })
+  const res = await app.inject({ method: 'POST', url: '/dev/login', payload: { username: 'demo', password: 'p' } })
+  t.equal(res.statusCode, 502)
+  t.same(res.json(), { statusCode: 502, code: 'DEV_LOGIN_UNAVAILABLE', error: 'Bad Gateway', message: 'cognito-local did not answer the sign-in: connect ECONNREFUSED 127.0.0.1:9229' })
 })
 
 // ---------------------------------------------------------------------------------------------------
