@@ -18,7 +18,11 @@ import { JwksKeyStore, type PoolKey } from './jwks.js'
 import type { ResolvedCognitoOptions } from './options.js'
 import { VerifiedTokenCache } from './token-cache.js'
 
-export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+/**
+ * Usable as an `onRequest`/`preHandler` hook (Fastify passes `done`) or awaited by hand
+ * (`await app.authenticate(request, reply)`, no `done`: then it always returns a promise).
+ */
+export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
 
 type Verify = (token: string) => Record<string, unknown>
 
@@ -91,24 +95,46 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
     return claims
   }
 
-  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  function accept (request: FastifyRequest, claims: CognitoClaims): void {
+    request.user = claims
+    if (hasGates) checkGates(claims, options)
+  }
+
+  async function verifyAndAccept (request: FastifyRequest, token: string): Promise<void> {
+    const kid = keyIdOf(token)
+    // The key is nearly always held: no promise on that path.
+    accept(request, verifyWith(keyStore.peek(kid) ?? await keyStore.getKey(kid), token))
+  }
+
+  // A cache hit is answered synchronously through `done`: no promise, no microtask on the hot path.
+  function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
+    let token: string
     try {
-      const token = readBearerToken(request)
-      let claims = tokenCache.get(token)
-      if (claims === undefined) {
-        const kid = keyIdOf(token)
-        // The key is nearly always held: no promise on that path.
-        claims = verifyWith(keyStore.peek(kid) ?? await keyStore.getKey(kid), token)
+      token = readBearerToken(request)
+      const claims = tokenCache.get(token)
+      if (claims !== undefined) {
+        accept(request, claims)
+        if (done === undefined) return Promise.resolve()
+        done()
+        return undefined
       }
-      request.user = claims
-      if (hasGates) checkGates(claims, options)
     } catch (err) {
-      setChallengeHeader(reply, err as FastifyError)
-      throw err
+      return fail(reply, err as FastifyError, done)
     }
+    const pending = verifyAndAccept(request, token).catch((err: FastifyError) => fail(reply, err, undefined))
+    if (done === undefined) return pending
+    pending.then(() => done(), done)
+    return undefined
   }
 
   return { authenticate, keyStore, tokenCache }
+}
+
+function fail (reply: FastifyReply, err: FastifyError, done: ((err?: Error) => void) | undefined): Promise<void> | undefined {
+  setChallengeHeader(reply, err)
+  if (done === undefined) return Promise.reject(err)
+  done(err)
+  return undefined
 }
 
 function checkGates (claims: CognitoClaims, options: ResolvedCognitoOptions): void {

@@ -20,11 +20,13 @@ export function cognitoOptions (issuer: CognitoIssuer, extra: Partial<CognitoOpt
 export interface AppOptions extends Partial<Omit<AuthenticatorsPluginOptions, 'cognito'>> {
   cognito?: Partial<CognitoOptions>
   logStream?: { write: (line: string) => void }
+  /** Adds the caller's own routes before the app is ready. */
+  register?: (app: FastifyInstance) => void
 }
 
 /** The plugin registered as the README shows, plus a host route protected by `app.authenticate`. */
 export async function buildApp (t: Test, issuer: CognitoIssuer, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { cognito, logStream, ...rest } = options
+  const { cognito, logStream, register, ...rest } = options
   const app = Fastify({ logger: logStream === undefined ? false : { level: 'debug', stream: logStream } })
   await app.register(authenticatorsPlugin, {
     authsignal: { apiSecretKey: 'test-secret', apiUrl: 'http://127.0.0.1:9/v1', timeoutMs: 2000 },
@@ -33,6 +35,7 @@ export async function buildApp (t: Test, issuer: CognitoIssuer, options: AppOpti
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
   app.get('/claims', { onRequest: app.authenticate }, async (request) => request.user)
+  register?.(app)
   t.teardown(() => app.close())
   await app.ready()
   return app

@@ -123,3 +123,27 @@ t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired cl
   t.equal(off.get('a'), undefined)
   t.equal(off.size, 0)
 })
+
+t.test('app.authenticate can also be awaited by hand inside a handler', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer, {
+    routes: { token: false },
+    // A host route that calls the hook itself rather than naming it as a hook.
+    register: (scope) => {
+      scope.get('/manual', async (request, reply) => {
+        await scope.authenticate(request, reply)
+        return { sub: request.user.sub }
+      })
+    }
+  })
+  const token = issuer.mint({ sub: 'by-hand' })
+  const first = await app.inject({ url: '/manual', headers: bearer(token) })
+  t.same(first.json(), { sub: 'by-hand' }, 'verified (not cached yet)')
+  const second = await app.inject({ url: '/manual', headers: bearer(token) })
+  t.same(second.json(), { sub: 'by-hand' }, 'from the cache')
+  const missing = await app.inject({ url: '/manual' })
+  t.equal(missing.statusCode, 401)
+  t.equal(missing.headers['www-authenticate'], 'Bearer')
+  const bad = await app.inject({ url: '/manual', headers: bearer(issuer.mint({ tokenUse: 'id' })) })
+  t.equal(bad.json().code, 'FST_COGNITO_TOKEN_USE')
+})

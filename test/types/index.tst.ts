@@ -29,7 +29,9 @@ describe('fastify-authsignal-cognito types', () => {
   test('the instance is decorated with authsignal and authenticate', () => {
     const app = Fastify()
     expect(app.authsignal).type.toBe<Authsignal>()
-    expect(app.authenticate).type.toBe<(request: FastifyRequest, reply: FastifyReply) => Promise<void>>()
+    expect(app.authenticate).type.toBe<(request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined>()
+    expect(app.get('/x', { onRequest: app.authenticate }, async () => 'ok')).type.not.toRaiseError()
+    expect(app.get('/x', { preHandler: [app.authenticate] }, async () => 'ok')).type.not.toRaiseError()
   })
 
   test('request.user is the verified Cognito claims', () => {
