@@ -29,8 +29,9 @@ export function readBearerToken (request: FastifyRequest): string {
 }
 
 /**
- * Three non-empty segments, the first (the header, read before any key lookup) base64url. fast-jwt's
- * decoder checks the alphabet of the other two, so they are not scanned twice. Returns the header segment.
+ * Three non-empty segments; the header (read before any key lookup) and the signature (which fast-jwt
+ * decodes leniently) must be base64url. fast-jwt's decoder checks the payload's alphabet, so it is not
+ * scanned twice. Returns the header segment.
  */
 export function headerSegment (token: string): string {
   const first = token.indexOf('.')
@@ -39,6 +40,6 @@ export function headerSegment (token: string): string {
     throw new TokenMalformedError('expected three base64url segments')
   }
   const header = token.slice(0, first)
-  if (!BASE64URL.test(header)) throw new TokenMalformedError('expected three base64url segments')
+  if (!BASE64URL.test(header) || !BASE64URL.test(token.slice(last + 1))) throw new TokenMalformedError('expected three base64url segments')
   return header
 }
