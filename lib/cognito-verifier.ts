@@ -100,18 +100,23 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
     if (hasGates) checkGates(claims, options)
   }
 
-  async function verifyAndAccept (request: FastifyRequest, token: string): Promise<void> {
-    const kid = keyIdOf(token)
-    // The key is nearly always held: no promise on that path.
-    accept(request, verifyWith(keyStore.peek(kid) ?? await keyStore.getKey(kid), token))
+  async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string): Promise<void> {
+    accept(request, verifyWith(await keyStore.getKey(kid), token))
   }
 
-  // A cache hit is answered synchronously through `done`: no promise, no microtask on the hot path.
+  // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
+  // no promise and no microtask on those paths.
   function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     let token: string
+    let kid = ''
     try {
       token = readBearerToken(request)
-      const claims = tokenCache.get(token)
+      let claims = tokenCache.get(token)
+      if (claims === undefined) {
+        kid = keyIdOf(token)
+        const key = keyStore.peek(kid)
+        if (key !== undefined) claims = verifyWith(key, token)
+      }
       if (claims !== undefined) {
         accept(request, claims)
         if (done === undefined) return Promise.resolve()
@@ -121,7 +126,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
     } catch (err) {
       return fail(reply, err as FastifyError, done)
     }
-    const pending = verifyAndAccept(request, token).catch((err: FastifyError) => fail(reply, err, undefined))
+    const pending = fetchKeyAndAccept(request, token, kid).catch((err: FastifyError) => fail(reply, err, undefined))
     if (done === undefined) return pending
     pending.then(() => done(), done)
     return undefined

@@ -127,6 +127,7 @@ t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired cl
 t.test('app.authenticate can also be awaited by hand inside a handler', async t => {
   const issuer = await issuerFor(t)
   const app = await buildApp(t, issuer, {
+    cognito: { jwksPenaltyMs: 0 },
     routes: { token: false },
     // A host route that calls the hook itself rather than naming it as a hook.
     register: (scope) => {
@@ -146,4 +147,7 @@ t.test('app.authenticate can also be awaited by hand inside a handler', async t 
   t.equal(missing.headers['www-authenticate'], 'Bearer')
   const bad = await app.inject({ url: '/manual', headers: bearer(issuer.mint({ tokenUse: 'id' })) })
   t.equal(bad.json().code, 'FST_COGNITO_TOKEN_USE')
+  issuer.rotate()
+  const rotated = await app.inject({ url: '/manual', headers: bearer(issuer.mint({ sub: 'after-rotation' })) })
+  t.same(rotated.json(), { sub: 'after-rotation' }, 'a key not held yet is fetched, then verified')
 })
