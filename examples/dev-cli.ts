@@ -11,7 +11,7 @@ interface Startable {
   stop (): Promise<void>
 }
 
-export type StartDevServer = (options: { env: Env, log: (line: string) => void, logger: FastifyServerOptions['logger'] }) => Promise<Startable>
+export type StartDevServer = (options: { env: Env, log: (line: string) => void, logger: Exclude<FastifyServerOptions['logger'], boolean> }) => Promise<Startable>
 
 export interface CliProcess {
   argv: string[]

@@ -2,9 +2,10 @@
 // user in .dev/), the Authsignal emulator and the app, then prints a token and curl lines to try.
 // The app also serves the browser demo at / (examples/dev-demo.ts) and Swagger UI at /documentation.
 // With COGNITO_* and/or AUTHSIGNAL_* variables (.env.example) the same app uses the real services.
+import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-// A host writes `import authenticatorsPlugin from 'fastify-authsignal-cognito'`.
-import authenticatorsPlugin from '../index.js'
+// A host writes `import authenticatorsPlugin, { safeLoggerOptions } from 'fastify-authsignal-cognito'`.
+import authenticatorsPlugin, { safeLoggerOptions } from '../index.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
 import { cliEntry } from './dev-cli.js'
@@ -21,14 +22,17 @@ export interface ExampleAppConfig {
   issuer?: string
   apiSecretKey: string
   apiUrl: string
-  logger?: FastifyServerOptions['logger']
+  /** The app's logger options (level, stream), on top of the package's credential-free configuration. Default: no logger. */
+  logger?: Exclude<FastifyServerOptions['logger'], boolean>
 }
 
 /** The host app, written as the README shows it. */
 export async function buildExampleApp (config: ExampleAppConfig): Promise<FastifyInstance> {
-  const app = Fastify({ logger: config.logger ?? false })
+  const app = Fastify({ logger: config.logger === undefined ? false : { ...safeLoggerOptions, ...config.logger } })
   // Before the plugin: @fastify/swagger collects the routes as they are added.
   await registerOpenApi(app)
+  // Per user, after the routes' app.authenticate has set request.user (the README's SECURITY section).
+  await app.register(rateLimit, { hook: 'preHandler', max: 120, timeWindow: '1 minute', keyGenerator: (request) => request.user?.sub ?? request.ip })
   await app.register(authenticatorsPlugin, {
     cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
     authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl }
@@ -44,8 +48,8 @@ export interface DevServerOptions {
   ports?: DevPorts
   /** Lines the running server prints (the emulator's email OTP codes). Default console.log. */
   log?: (line: string) => void
-  /** The example app's Fastify logger. Default off. */
-  logger?: FastifyServerOptions['logger']
+  /** The example app's logger options (level, stream), with `safeLoggerOptions` under them. Default off. */
+  logger?: Exclude<FastifyServerOptions['logger'], boolean>
 }
 
 export interface DevServer {
