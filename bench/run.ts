@@ -14,6 +14,7 @@ import type { AppKind, IssuerInfo, UpstreamInfo } from './apps.js'
 import type { CacheRssArgs, CacheRssResult } from './cache-rss.js'
 import type { EmulatorReady } from './emulator.js'
 import type { InProcessArgs, InProcessResult } from './inprocess.js'
+import type { ColdStartArgs, ColdStartResult } from './lambda-cold.js'
 import { spawnChild, type Child } from './ipc.js'
 import type { SdkLoopArgs, SdkLoopResult, ServerReady } from './server.js'
 import { printReport, type Row } from './table.js'
@@ -211,7 +212,27 @@ async function main (): Promise<void> {
     const rssControl = await cacheMemory(true)
     log(`cache memory done (${elapsed()})`)
 
-    printReport(buildRows({ best, failures, distinctLookups, ourFlood, baselineFlood, verification, rss, rssControl, upstream, emulator: emulatorChild.ready }), {
+    // Row 9: the Lambda handler's cold start, in a fresh process, against the same issuer and emulator.
+    let coldStart: ColdStartResult | undefined
+    if (upstream !== undefined) {
+      const cold = track(await spawnChild<unknown>('./lambda-cold.ts'))
+      coldStart = await cold.call<ColdStartResult>('run', {
+        env: {
+          COGNITO_USER_POOL_ID: info.userPoolId,
+          COGNITO_CLIENT_ID: info.clientId,
+          COGNITO_ISSUER: info.issuer,
+          COGNITO_JWKS_URI: info.jwksUri,
+          AUTHSIGNAL_SECRET: upstream.secret,
+          AUTHSIGNAL_API_URL: upstream.apiUrl,
+          LOG_LEVEL: 'silent'
+        },
+        token: repeated
+      } satisfies ColdStartArgs)
+      await cold.close()
+      log(`lambda cold start done (${elapsed()})`)
+    }
+
+    printReport(buildRows({ best, failures, distinctLookups, ourFlood, baselineFlood, verification, rss, rssControl, upstream, emulator: emulatorChild.ready, coldStart }), {
       rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, tokens: TOKENS, tokenChars: repeated.length, elapsed: elapsed(), loadBefore
     })
   } finally {
@@ -232,6 +253,7 @@ interface Results {
   rssControl: CacheRssResult
   upstream: UpstreamInfo | undefined
   emulator: EmulatorReady
+  coldStart: ColdStartResult | undefined
 }
 
 function buildRows (r: Results): Row[] {
@@ -340,6 +362,13 @@ function buildRows (r: Results): Row[] {
       },
       { id: '8s', what: `  direct SDK getAuthenticators, ${CONNECTIONS} in flight`, value: rate(sdk), versus: '' },
       { id: '8c', what: '  same through the plugin\'s client + deadline wrapper', value: rate(viaCaller), versus: `direct SDK is ${x(sdk.rps, viaCaller.rps)} this` })
+  }
+  if (r.coldStart !== undefined) {
+    const c = r.coldStart
+    rows.push(
+      { id: '9', what: 'Lambda cold start: first GET /authenticators', value: `${c.firstMs.toFixed(0)} ms`, versus: `HTTP ${c.firstStatus}; builds the app, fetches the JWKS, verifies, calls Authsignal` },
+      { id: '9i', what: '  import examples/lambda.ts (through tsx)', value: `${c.importMs.toFixed(0)} ms`, versus: 'a bundled function loads faster' },
+      { id: '9w', what: '  warm invocation, same token', value: `${c.warmMs.toFixed(1)} ms`, versus: `HTTP ${c.warmStatus}` })
   }
   // Any non-2xx answer in a throughput row would make its number meaningless: show it.
   for (const [key, count] of r.failures) {
