@@ -2,9 +2,10 @@
 // and answers every bad token with a 401 and a stable code.
 //
 // The signature, `exp` and `nbf` are checked by fast-jwt, the verifier inside @fastify/jwt, called
-// directly with one verifier (holding a ready key object) per pool key. Going through @fastify/jwt's
-// `request.jwtVerify()` costs about 1.35x a bare RS256 verify by itself (it decodes every token twice and
-// merges its options per request; see README, Benchmarks), and its key callback cannot keep key objects.
+// directly with one verifier (holding a ready key object) per pool key. @fastify/jwt's `request.jwtVerify()`
+// takes ~38 us where fast-jwt alone takes ~27 us and a bare RS256 verify ~22 us (it decodes every token
+// twice and merges its options per request; README, How verification works), and its key callback cannot
+// keep key objects.
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
