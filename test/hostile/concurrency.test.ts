@@ -8,6 +8,7 @@ import t from 'tap'
 import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, Capture, send, startApp, type Answer, type Send } from './helpers.js'
+import { cognitoOptions } from '../helpers.js'
 
 const capture = new Capture()
 const emu = await startAuthsignalEmulator()
@@ -15,7 +16,7 @@ t.teardown(() => emu.close())
 const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const app = await startApp(t, capture, [{
-  cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri },
+  cognito: cognitoOptions(issuer),
   authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: 3000 },
   routes: { prebuiltUi: { allowedRedirectUrls: ['https://app.example/done'] } }
 }])

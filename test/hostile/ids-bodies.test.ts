@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, BOB, Capture, send, sendRaw, startApp, type Answer } from './helpers.js'
+import { cognitoOptions } from '../helpers.js'
 
 const ALLOWED = 'https://app.example/done'
 const capture = new Capture()
@@ -14,7 +15,7 @@ t.teardown(() => emu.close())
 const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const app = await startApp(t, capture, [{
-  cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri },
+  cognito: cognitoOptions(issuer),
   authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: 2000 },
   routes: { prebuiltUi: { allowedRedirectUrls: [ALLOWED] } }
 }])

@@ -8,6 +8,7 @@ import authenticatorsPlugin, { safeLoggerOptions } from '../../index.js'
 import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, BOB, Capture, send, type Target } from './helpers.js'
+import { cognitoOptions } from '../helpers.js'
 
 t.test('rate limit keyed by user: Alice\'s 4th request in the window is 429 with no Authsignal call, Bob still passes', async t => {
   const capture = new Capture()
@@ -24,7 +25,7 @@ t.test('rate limit keyed by user: Alice\'s 4th request in the window is 429 with
     keyGenerator: (request) => request.user?.sub ?? request.ip
   })
   await app.register(authenticatorsPlugin, {
-    cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri },
+    cognito: cognitoOptions(issuer),
     authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl }
   })
   t.teardown(() => app.close())

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { startAuthsignalEmulator, type EmulatorFault } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer, type JwksFault } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, Capture, send, startApp, type Answer } from './helpers.js'
+import { cognitoOptions } from '../helpers.js'
 
 const TIMEOUT_MS = 400
 const JWKS_TIMEOUT_MS = 300
@@ -19,7 +20,7 @@ t.teardown(() => emu.close())
 const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const authsignal = { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: TIMEOUT_MS }
-const cognito = { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri }
+const cognito = cognitoOptions(issuer)
 const app = await startApp(t, capture, [{ cognito, authsignal }])
 const auth = { authorization: `Bearer ${capture.keep(issuer.mint({ sub: ALICE }))}` }
 
