@@ -110,22 +110,24 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
   function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     let token: string
     let kid = ''
+    let claims: CognitoClaims | undefined
     try {
       token = readBearerToken(request)
-      let claims = tokenCache.get(token)
+      claims = tokenCache.get(token)
       if (claims === undefined) {
         kid = keyIdOf(token)
         const key = keyStore.peek(kid)
         if (key !== undefined) claims = verifyWith(key, token)
       }
-      if (claims !== undefined) {
-        accept(request, claims)
-        if (done === undefined) return Promise.resolve()
-        done()
-        return undefined
-      }
+      if (claims !== undefined) accept(request, claims)
     } catch (err) {
       return fail(reply, err as FastifyError, done)
+    }
+    // Outside the try: `done` runs the rest of the request, whose errors are not ours to answer.
+    if (claims !== undefined) {
+      if (done === undefined) return Promise.resolve()
+      done()
+      return undefined
     }
     const pending = fetchKeyAndAccept(request, token, kid).catch((err: FastifyError) => fail(reply, err, undefined))
     if (done === undefined) return pending
