@@ -66,8 +66,9 @@ export class AuthsignalCaller {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), this.timeoutMs)
     timer.unref()
+    // Rejects when the timer aborts; the catch below turns any failure after an abort into the 504.
     const deadline = new Promise<never>((_resolve, reject) => {
-      controller.signal.addEventListener('abort', () => reject(new UpstreamTimeoutError(operation, this.timeoutMs)), { once: true })
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
     })
     try {
       return await Promise.race([callSignal.run(controller.signal, () => fn(this.client)), deadline]).catch((err: unknown) => {
