@@ -1,8 +1,8 @@
 // fastify-authsignal-cognito: let Amazon Cognito users enrol, list and remove their Authsignal
 // authenticators. `app.register(authenticatorsPlugin, { cognito, authsignal })`.
 import type { Authsignal } from '@authsignal/node'
-import type { CognitoClaims } from './lib/cognito-claims.js'
-import type { AuthenticateHook } from './lib/cognito-verifier.js'
+import type { CognitoClaims } from './lib/cognito/claims.js'
+import type { AuthenticateHook } from './lib/cognito/verifier.js'
 import { authenticatorsPlugin } from './lib/plugin.js'
 
 declare module 'fastify' {
@@ -20,8 +20,8 @@ declare module 'fastify' {
 
 export { authenticatorsPlugin }
 export default authenticatorsPlugin
-export type { CognitoClaims } from './lib/cognito-claims.js'
-export type { AuthenticateHook } from './lib/cognito-verifier.js'
+export type { CognitoClaims } from './lib/cognito/claims.js'
+export type { AuthenticateHook } from './lib/cognito/verifier.js'
 export type {
   AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, PrebuiltUiRouteOptions,
   RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim

@@ -3,7 +3,7 @@ import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import buildGetJwks from 'get-jwks'
 import authenticatorsPlugin from '../index.js'
-import { VerifiedTokenCache } from '../lib/token-cache.js'
+import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
 
 export type AppKind = 'bare' | 'plugin' | 'baseline'
 

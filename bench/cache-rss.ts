@@ -1,8 +1,8 @@
 // Row 7, in a fresh process (run with --expose-gc): memory of the verified-token cache after a
 // million distinct ~1 KB tokens with realistic Cognito access-token claims.
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { CognitoClaims } from '../lib/cognito-claims.js'
-import { VerifiedTokenCache } from '../lib/token-cache.js'
+import type { CognitoClaims } from '../lib/cognito/claims.js'
+import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
 import { serveParent } from './ipc.js'
 
 export interface CacheRssResult {

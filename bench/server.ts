@@ -2,7 +2,8 @@
 // Also runs the direct-SDK side of row 8 here, so both sides of that comparison share a process.
 import type { AddressInfo } from 'node:net'
 import { Authsignal } from '@authsignal/node'
-import { AuthsignalCaller, createAuthsignalClient } from '../lib/authsignal-client.js'
+import { AuthsignalApi } from '../lib/authsignal/api.js'
+import { createAuthsignalClient } from '../lib/authsignal/client.js'
 import { buildApp, cacheStats, type AppKind, type AppOptions } from './apps.js'
 import { serveParent } from './ipc.js'
 
@@ -22,11 +23,11 @@ async function sdkLoop ({ durationMs, concurrency, userId, via }: SdkLoopArgs): 
   const { secret, apiUrl } = options.upstream
   // retries: 0 as the plugin's own client: the default would put axios-retry on the global axios.
   const client = new Authsignal({ apiSecretKey: secret, apiUrl, retries: 0 })
-  // 'caller': the plugin's own client and deadline wrapper, without HTTP serving, to locate any overhead.
-  const caller = new AuthsignalCaller(createAuthsignalClient({ apiSecretKey: secret, apiUrl, timeoutMs: 5000, client: undefined }), 5000)
+  // 'caller': the plugin's own facade (client, deadline, shape check), without HTTP serving, to locate any overhead.
+  const api = new AuthsignalApi(createAuthsignalClient({ apiSecretKey: secret, apiUrl }), 5000)
   const call = via === 'sdk'
     ? () => client.getAuthenticators({ userId })
-    : () => caller.call('getAuthenticators', c => c.getAuthenticators({ userId }))
+    : () => api.listAuthenticators(userId)
   let ops = 0
   let errors = 0
   const start = performance.now()

@@ -1,6 +1,6 @@
 // Every failure the plugin can answer with, one stable `code` per cause (the README's error table).
 // Messages never carry a token, a secret or an upstream body: they say what was wrong, not what was sent.
-import createError from '@fastify/error'
+import createError, { type FastifyError } from '@fastify/error'
 
 // Registration: a bad option fails `register` with a message naming it.
 export const InvalidOptionError = createError<[string, string]>('FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', 'Invalid option %s: %s')
@@ -42,3 +42,27 @@ export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BA
 export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
 export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
 export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)
+
+/**
+ * RFC 6750 / RFC 9470 `WWW-Authenticate` for the errors that ask the client to authenticate differently,
+ * set as `err.headers`: Fastify's error handler sends them with the error answer, and only with it (an
+ * `@fastify/auth` strategy that accepts the request after ours refused it answers without them).
+ */
+export function withChallenge<E extends FastifyError> (err: E): E {
+  const challenge = challengeOf(err)
+  if (challenge !== undefined) (err as E & { headers?: Record<string, string> }).headers = { 'www-authenticate': challenge }
+  return err
+}
+
+// error_description is a quoted-string: our messages may quote, so quotes and backslashes become '.
+function description (err: Error): string {
+  return err.message.replace(/["\\]/g, "'")
+}
+
+function challengeOf (err: FastifyError): string | undefined {
+  if (err instanceof NoTokenError) return 'Bearer'
+  if (err instanceof AuthTooOldError) return `Bearer error="insufficient_user_authentication", error_description="${description(err)}"`
+  if (err instanceof MissingScopeError) return 'Bearer error="insufficient_scope"'
+  if (err.statusCode === 401) return `Bearer error="invalid_token", error_description="${description(err)}"`
+  return undefined
+}

@@ -8,6 +8,7 @@ import axios from 'axios'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
+import { hookRequestConfig, sdkVersion, toUpstreamError } from '../lib/authsignal/client.js'
 import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
@@ -149,4 +150,16 @@ t.test('a host-supplied client that rejects with something other than an Error i
   const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
   t.equal(res.statusCode, 502)
   t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
+})
+
+t.test(`the installed @authsignal/node still has what the deadline relies on (tested with ${sdkVersion()})`, async t => {
+  t.equal(typeof (Authsignal.prototype as unknown as Record<string, unknown>).getRequestConfig, 'function',
+    `@authsignal/node ${sdkVersion()}: the private getRequestConfig hook is gone; the deadline can no longer reach axios`)
+  t.throws(() => hookRequestConfig({}), { message: `@authsignal/node ${sdkVersion()} has no getRequestConfig: fastify-authsignal-cognito needs the version its package.json pins` },
+    'an SDK without the hook fails registration, naming its version')
+  // With an empty error body the SDK keeps only axios's message: the status is read from it.
+  const { apiUrl } = await upstream(t, (_req, res) => { res.writeHead(503).end() })
+  const err = await new Authsignal({ apiSecretKey: 'x', apiUrl, retries: 0 }).getUser({ userId: 'u' }).catch((e: Error) => e)
+  t.match((err as Error).message, /status code 503/, `@authsignal/node ${sdkVersion()}: the message of an empty-body error still names its status`)
+  t.equal(toUpstreamError(err, 'getUser').statusCode, 502)
 })

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { JwksKeyStore, parseJwks } from '../lib/jwks.js'
+import { JwksKeyStore, parseJwks } from '../lib/cognito/jwks.js'
 import { generateSigningKey } from '../lib/testing/cognito-issuer.js'
 import { bearer, buildApp, issuerFor } from './helpers.js'
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { UserLock } from '../lib/user-lock.js'
+import { UserLock } from '../lib/stores/memory-lock.js'
 import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.

@@ -1,7 +1,7 @@
 // app.authenticate beyond the attack corpus: ID-token mode, groups and scopes, clock tolerance,
 // claim types, and the verified-token cache.
 import t from 'tap'
-import { VerifiedTokenCache } from '../lib/token-cache.js'
+import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
 import type { CognitoClaims } from '../index.js'
 import { bearer, buildApp, issuerFor } from './helpers.js'
 

@@ -1,14 +1,20 @@
-// What every route needs: the bounded Authsignal caller, the verifier's hook, the resolved options.
-import type { AuthsignalCaller } from '../authsignal-client.js'
-import type { AuthenticateHook } from '../cognito-verifier.js'
+// What every route needs: the Authsignal facade, the verifier's hook, who the request speaks for, the options.
+import type { FastifyRequest } from 'fastify'
+import type { AuthsignalApi } from '../authsignal/api.js'
+import type { CognitoClaims } from '../cognito/claims.js'
+import { authsignalUserId } from '../cognito/identity.js'
+import type { AuthenticateHook } from '../cognito/verifier.js'
 import type { ResolvedOptions } from '../options.js'
 
 export interface RouteContext {
-  caller: AuthsignalCaller
+  api: AuthsignalApi
   authenticate: AuthenticateHook
   options: ResolvedOptions
+  /** The Authsignal user id of a request that passed `authenticate`. */
+  userIdOf: (request: FastifyRequest) => string
 }
 
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
+export function routeContext (api: AuthsignalApi, authenticate: AuthenticateHook, options: ResolvedOptions): RouteContext {
+  const claim = options.cognito.userIdClaim
+  return { api, authenticate, options, userIdOf: (request) => authsignalUserId(request.user as CognitoClaims, claim) }
 }

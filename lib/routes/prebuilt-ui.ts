@@ -1,18 +1,14 @@
 // POST {prefix}/prebuilt-ui: a URL that opens Authsignal's pre-built UI in its settings (manage) mode.
 // A redirect URL from the body is used only if it is one of `allowedRedirectUrls`: never an open redirect.
 import type { FastifyInstance } from 'fastify'
-import { expectShape } from '../authsignal-client.js'
 import { RedirectNotAllowedError } from '../errors.js'
 import type { ResolvedRoutes } from '../options.js'
-import { pathSegment, userIdOf } from '../user-id.js'
-import { isRecord, type RouteContext } from './context.js'
+import type { RouteContext } from './context.js'
 import { badRequest, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
 
 type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
 
-const hasUrl = (value: unknown): value is { url: string } => isRecord(value) && typeof value.url === 'string' && value.url !== ''
-
-export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { caller, authenticate, options }: RouteContext): void {
+export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { api, authenticate, userIdOf }: RouteContext): void {
   fastify.post<{ Body: { redirectUrl?: string } }>(route.path, {
     onRequest: authenticate,
     // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
@@ -39,20 +35,10 @@ export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRout
       }
     })
   }, async (request) => {
-    const userId = userIdOf(request, options.cognito.userIdClaim)
+    const userId = userIdOf(request)
     const asked = request.body.redirectUrl
     if (asked !== undefined && !route.allowedRedirectUrls.includes(asked)) throw new RedirectNotAllowedError()
-    const redirectUrl = asked ?? route.redirectUrl
-    const answer = await caller.call('track', client => client.track({
-      userId: pathSegment(userId),
-      action: route.action,
-      attributes: {
-        redirectToSettings: true,
-        ...(redirectUrl !== undefined && { redirectUrl }),
-        ipAddress: request.ip,
-        userAgent: request.headers['user-agent']
-      }
-    }))
-    return { prebuiltUiUrl: expectShape(answer, 'track', hasUrl).url }
+    const context = { ipAddress: request.ip, userAgent: request.headers['user-agent'] }
+    return { prebuiltUiUrl: await api.prebuiltUiUrl(userId, route.action, asked ?? route.redirectUrl, context) }
   })
 }

@@ -3,35 +3,29 @@
 // last one (409) → step-up challenge (403) → delete (204). The id must be checked before any call
 // because the SDK puts it into the URL path unencoded: `../../bob/authenticators/x` would reach Bob.
 import type { FastifyInstance } from 'fastify'
-import { expectShape } from '../authsignal-client.js'
+import type { AuthsignalApi } from '../authsignal/api.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
 import type { ResolvedRoutes } from '../options.js'
-import { UserLock } from '../user-lock.js'
-import { pathSegment, userIdOf } from '../user-id.js'
-import { isRecord, type RouteContext } from './context.js'
-import { fetchAuthenticators } from './list.js'
+import { UserLock } from '../stores/memory-lock.js'
+import type { RouteContext } from './context.js'
 import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema, SECURITY, TAGS } from './schemas.js'
 
 type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
 
 export const CHALLENGE_HEADER = 'x-authsignal-token'
 
-interface ValidateAnswer { isValid: boolean, state?: string, userId?: string, action?: string }
-const isValidateAnswer = (value: unknown): value is ValidateAnswer => isRecord(value) && typeof value.isValid === 'boolean'
-
-export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { caller, authenticate, options }: RouteContext): void {
-  const lock = new UserLock()
-
-  async function assertChallenge (token: string | undefined, userId: string): Promise<void> {
-    if (token === undefined || token === '') throw new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
-    const answer = await caller.call('validateChallenge', client => client.validateChallenge({ token, userId, action: route.challengeAction }))
-    const result = expectShape(answer, 'validateChallenge', isValidateAnswer)
-    if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
-      throw new ChallengeRequiredError('the challenge token is not valid for this user and action')
-    }
+async function assertChallenge (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<void> {
+  if (token === undefined || token === '') throw new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
+  const result = await api.validateChallenge(userId, token, route.challengeAction)
+  if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
+    throw new ChallengeRequiredError('the challenge token is not valid for this user and action')
   }
+}
+
+export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf }: RouteContext): void {
+  const lock = new UserLock()
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,
@@ -63,14 +57,14 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { cal
     if (request.validationError !== undefined) {
       throw request.validationError.validationContext === 'params' ? new InvalidAuthenticatorIdError() : request.validationError
     }
-    const userId = userIdOf(request, options.cognito.userIdClaim)
+    const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
     await lock.run(userId, async () => {
-      const owned = await fetchAuthenticators(caller, userId)
+      const owned = await api.listAuthenticators(userId)
       if (!owned.some(a => a.userAuthenticatorId === id)) throw new AuthenticatorNotFoundError()
       if (route.protectLast && owned.length <= 1) throw new LastAuthenticatorError()
-      if (route.requireChallenge) await assertChallenge(request.headers[CHALLENGE_HEADER], userId)
-      await caller.call('deleteAuthenticator', client => client.deleteAuthenticator({ userId: pathSegment(userId), userAuthenticatorId: pathSegment(id) }))
+      if (route.requireChallenge) await assertChallenge(api, route, request.headers[CHALLENGE_HEADER], userId)
+      await api.deleteAuthenticator(userId, id)
     })
     return reply.code(204).send()
   })

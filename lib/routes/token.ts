@@ -1,20 +1,15 @@
 // POST {prefix}/token: a short-lived Authsignal token that lets a client SDK enrol a new authenticator
 // (the guide's "Custom UI" flow).
 import type { FastifyInstance } from 'fastify'
-import { expectShape } from '../authsignal-client.js'
-import { setChallengeHeader } from '../cognito-verifier.js'
-import type { CognitoClaims } from '../cognito-claims.js'
-import { AuthTooOldError } from '../errors.js'
+import type { CognitoClaims } from '../cognito/claims.js'
+import { assertRecentSignIn } from '../cognito/identity.js'
 import type { ResolvedRoutes } from '../options.js'
-import { pathSegment, userIdOf } from '../user-id.js'
-import { isRecord, type RouteContext } from './context.js'
+import type { RouteContext } from './context.js'
 import { commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
 
 type TokenRoute = Exclude<ResolvedRoutes['token'], false>
 
-const hasToken = (value: unknown): value is { token: string } => isRecord(value) && typeof value.token === 'string' && value.token !== ''
-
-export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { caller, authenticate, options }: RouteContext): void {
+export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, authenticate, userIdOf }: RouteContext): void {
   fastify.post(route.path, {
     onRequest: authenticate,
     bodyLimit: 1024,
@@ -32,21 +27,10 @@ export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { calle
         ...commonErrors
       }
     })
-  }, async (request, reply) => {
-    const userId = userIdOf(request, options.cognito.userIdClaim)
-    if (route.maxAuthAgeSec !== undefined) {
-      const authTime = (request.user as CognitoClaims).auth_time ?? 0
-      if (Date.now() / 1000 - authTime > route.maxAuthAgeSec) {
-        const err = new AuthTooOldError(route.maxAuthAgeSec)
-        setChallengeHeader(reply, err)
-        throw err
-      }
-    }
-    const answer = await caller.call('track', client => client.track({
-      userId: pathSegment(userId),
-      action: route.action,
-      attributes: { scope: route.scope, ipAddress: request.ip, userAgent: request.headers['user-agent'] }
-    }))
-    return { authsignalToken: expectShape(answer, 'track', hasToken).token }
+  }, async (request) => {
+    const userId = userIdOf(request)
+    assertRecentSignIn(request.user as CognitoClaims, route.maxAuthAgeSec)
+    const context = { ipAddress: request.ip, userAgent: request.headers['user-agent'] }
+    return { authsignalToken: await api.enrolmentToken(userId, route.action, route.scope, context) }
   })
 }

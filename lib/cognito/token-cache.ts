@@ -1,7 +1,7 @@
 // Verified tokens, kept until their `exp` so a client that repeats its token pays a map lookup,
 // not an RSA verification. Bounded in entries (lru-cache evicts the least recently used).
 import { LRUCache } from 'lru-cache'
-import type { CognitoClaims } from './cognito-claims.js'
+import type { CognitoClaims } from './claims.js'
 
 interface Entry { token: string, claims: CognitoClaims }
 

@@ -10,13 +10,14 @@ import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
 import { headerSegment, readBearerToken } from './bearer-token.js'
-import { assertCognitoClaims, missingGroup, missingScope, type CognitoClaims } from './cognito-claims.js'
+import { assertCognitoClaims, type CognitoClaims } from './claims.js'
 import {
-  MissingGroupError, MissingScopeError, TokenAlgorithmError, TokenClaimsError, TokenExpiredError,
-  TokenMalformedError, TokenNotYetValidError, TokenSignatureError, TokenUnknownKeyError
-} from './errors.js'
+  TokenAlgorithmError, TokenClaimsError, TokenExpiredError, TokenMalformedError, TokenNotYetValidError,
+  TokenSignatureError, TokenUnknownKeyError, withChallenge
+} from '../errors.js'
+import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type PoolKey } from './jwks.js'
-import type { ResolvedCognitoOptions } from './options.js'
+import type { ResolvedCognitoOptions } from '../options.js'
 import { VerifiedTokenCache } from './token-cache.js'
 
 /**
@@ -64,7 +65,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
   const tokenCache = new VerifiedTokenCache(options.tokenCacheSize)
   // One fast-jwt verifier per pool key, built once; dropped with the key when a refetch replaces the set.
   const verifiers = new WeakMap<PoolKey, Verify>()
-  const hasGates = options.requiredGroups.length > 0 || options.requiredScopes.length > 0
+  const gated = hasGates(options)
 
   function verifierFor (key: PoolKey): Verify {
     let verify = verifiers.get(key)
@@ -98,7 +99,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
 
   function accept (request: FastifyRequest, claims: CognitoClaims): void {
     request.user = claims
-    if (hasGates) checkGates(claims, options)
+    if (gated) checkGates(claims, options)
   }
 
   async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string): Promise<void> {
@@ -107,7 +108,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
 
   // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
   // no promise and no microtask on those paths.
-  function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
+  function authenticate (request: FastifyRequest, _reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     let token: string
     let kid = ''
     let claims: CognitoClaims | undefined
@@ -121,7 +122,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
       }
       if (claims !== undefined) accept(request, claims)
     } catch (err) {
-      return fail(reply, err as FastifyError, done)
+      return fail(err as FastifyError, done)
     }
     // Outside the try: `done` runs the rest of the request, whose errors are not ours to answer.
     if (claims !== undefined) {
@@ -129,7 +130,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
       done()
       return undefined
     }
-    const pending = fetchKeyAndAccept(request, token, kid).catch((err: FastifyError) => fail(reply, err, undefined))
+    const pending = fetchKeyAndAccept(request, token, kid).catch((err: FastifyError) => fail(err, undefined))
     if (done === undefined) return pending
     pending.then(() => done(), done)
     return undefined
@@ -138,29 +139,9 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
   return { authenticate, keyStore, tokenCache }
 }
 
-function fail (reply: FastifyReply, err: FastifyError, done: ((err?: Error) => void) | undefined): Promise<void> | undefined {
-  setChallengeHeader(reply, err)
+function fail (err: FastifyError, done: ((err?: Error) => void) | undefined): Promise<void> | undefined {
+  withChallenge(err)
   if (done === undefined) return Promise.reject(err)
   done(err)
   return undefined
-}
-
-function checkGates (claims: CognitoClaims, options: ResolvedCognitoOptions): void {
-  const group = missingGroup(claims, options.requiredGroups)
-  if (group !== undefined) throw new MissingGroupError(group)
-  const scope = missingScope(claims, options.requiredScopes)
-  if (scope !== undefined) throw new MissingScopeError(scope)
-}
-
-/** RFC 6750 / RFC 9470 `WWW-Authenticate` for the errors that ask the client to authenticate differently. */
-export function setChallengeHeader (reply: FastifyReply, err: FastifyError): void {
-  if (err.code === 'FST_COGNITO_NO_TOKEN') {
-    reply.header('WWW-Authenticate', 'Bearer')
-  } else if (err.code === 'FST_COGNITO_AUTH_TOO_OLD') {
-    reply.header('WWW-Authenticate', `Bearer error="insufficient_user_authentication", error_description="${err.message}"`)
-  } else if (err.statusCode === 401) {
-    reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.message}"`)
-  } else if (err.code === 'FST_COGNITO_MISSING_SCOPE') {
-    reply.header('WWW-Authenticate', 'Bearer error="insufficient_scope"')
-  }
 }

@@ -2,8 +2,8 @@
 // (aws-jwt-verify's rules: exact `iss`, `token_use` as configured, `client_id` or `aud` allowed, `exp` required).
 import {
   TokenClaimsError, TokenClientError, TokenIssuerError, TokenNotYetValidError, TokenUseError
-} from './errors.js'
-import type { ResolvedCognitoOptions, TokenUse } from './options.js'
+} from '../errors.js'
+import type { ResolvedCognitoOptions, TokenUse } from '../options.js'
 
 /** The verified claims of a Cognito access or ID token (`request.user`). */
 export interface CognitoClaims {
@@ -58,14 +58,4 @@ export function assertCognitoClaims (payload: Record<string, unknown>, options: 
 /** Client-credentials tokens act for an app, not a person: `sub` is the client and there is no username. */
 export function isMachineToken (claims: CognitoClaims): boolean {
   return claims.token_use === 'access' && claims.sub === claims.client_id && claims.username === undefined
-}
-
-export function missingGroup (claims: CognitoClaims, required: string[]): string | undefined {
-  const groups = claims['cognito:groups'] ?? []
-  return required.find(group => !groups.includes(group))
-}
-
-export function missingScope (claims: CognitoClaims, required: string[]): string | undefined {
-  const scopes = (claims.scope ?? '').split(' ')
-  return required.find(scope => !scopes.includes(scope))
 }

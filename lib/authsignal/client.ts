@@ -1,4 +1,4 @@
-// The Authsignal server SDK (`app.authsignal`) and the bounded way the plugin calls it.
+// The Authsignal server SDK instance (`app.authsignal`) and the deadline every plugin call runs under.
 //
 // @authsignal/node has no request timeout, installs axios-retry on the *global* axios once per instance
 // (which also re-sends POSTs such as `track` after a connection reset), and its errors carry the axios
@@ -9,27 +9,47 @@
 //   the SDK's per-request config) plus a race, so even a host-supplied client cannot hang a request;
 // - SDK errors are turned into our own errors, which carry a status and a reason but never the SDK error
 //   (nor its config, nor the upstream body).
+// The SDK offers no supported way to pass a timeout or an axios instance: the deadline reaches axios through
+// its private `getRequestConfig`, so the SDK is pinned to the tested minor version (package.json) and
+// test/authsignal-client.test.ts fails, naming the SDK version, if that hook or its error messages change.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import {
   UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamTimeoutError, UpstreamUnreachableError
-} from './errors.js'
-import type { ResolvedAuthsignalOptions } from './options.js'
+} from '../errors.js'
 
 /** Larger Authsignal answers are refused: a user's authenticator list is a few KiB. */
 export const MAX_UPSTREAM_BYTES = 1024 * 1024
+
+/** The installed @authsignal/node version (its package.json is not in its exports: read beside its entry). */
+export function sdkVersion (): string {
+  const entry = createRequire(import.meta.url).resolve('@authsignal/node')
+  return JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')).version
+}
 
 const BAD_BODY = 'authsignal-cognito: unexpected upstream body'
 const callSignal = new AsyncLocalStorage<AbortSignal>()
 
 interface UpstreamFailure { message?: unknown, axiosError?: { response?: { status?: number } } }
+type SdkInternals = { getRequestConfig?: () => Record<string, unknown> }
 
 /** Builds our own SDK instance, whose every request carries the current call's signal and no retries. */
-export function createAuthsignalClient (options: ResolvedAuthsignalOptions): Authsignal {
-  const client = new Authsignal({ apiSecretKey: options.apiSecretKey as string, apiUrl: options.apiUrl, retries: 0 })
-  // `getRequestConfig` is the SDK's one place where every axios config is made (private in its types only).
-  const sdk = client as unknown as { getRequestConfig: () => Record<string, unknown> }
+export function createAuthsignalClient (options: { apiSecretKey: string, apiUrl: string }): Authsignal {
+  const client = new Authsignal({ apiSecretKey: options.apiSecretKey, apiUrl: options.apiUrl, retries: 0 })
+  hookRequestConfig(client)
+  return client
+}
+
+/** Wraps the SDK's `getRequestConfig`, its one place where every axios config is made (private in its types only). */
+export function hookRequestConfig (client: object): void {
+  const sdk = client as SdkInternals
+  if (typeof sdk.getRequestConfig !== 'function') {
+    throw new Error(`@authsignal/node ${sdkVersion()} has no getRequestConfig: fastify-authsignal-cognito needs the version its package.json pins`)
+  }
   const baseConfig = sdk.getRequestConfig.bind(client)
   sdk.getRequestConfig = () => ({
     ...baseConfig(),
@@ -41,7 +61,6 @@ export function createAuthsignalClient (options: ResolvedAuthsignalOptions): Aut
     // A 2xx must be JSON: axios would otherwise hand the SDK an HTML page as a string.
     transformResponse: [parseJsonBody]
   })
-  return client
 }
 
 function parseJsonBody (data: unknown, headers: { get?: (name: string) => unknown }, status?: number): unknown {
@@ -58,27 +77,23 @@ function parseJsonBody (data: unknown, headers: { get?: (name: string) => unknow
   return parsed
 }
 
-export class AuthsignalCaller {
-  constructor (readonly client: Authsignal, private readonly timeoutMs: number) {}
-
-  /** Runs one SDK call under the deadline and maps its failure to a 502/503/504 error. */
-  async call<T> (operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs)
-    timer.unref()
-    // Rejects when the timer aborts; the catch below turns any failure after an abort into the 504.
-    const deadline = new Promise<never>((_resolve, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+/** Runs one SDK call under the deadline and maps its failure to a 502/503/504 error. */
+export async function withDeadline<T> (client: Authsignal, timeoutMs: number, operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), timeoutMs)
+  timer.unref()
+  // Rejects when the timer aborts; the catch below turns any failure after an abort into the 504.
+  const deadline = new Promise<never>((_resolve, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  try {
+    return await Promise.race([callSignal.run(controller.signal, () => fn(client)), deadline]).catch((err: unknown) => {
+      throw controller.signal.aborted ? new UpstreamTimeoutError(operation, timeoutMs) : toUpstreamError(err, operation)
     })
-    try {
-      return await Promise.race([callSignal.run(controller.signal, () => fn(this.client)), deadline]).catch((err: unknown) => {
-        throw controller.signal.aborted ? new UpstreamTimeoutError(operation, this.timeoutMs) : toUpstreamError(err, operation)
-      })
-    } finally {
-      // Settled: nothing is left in flight (on a timeout the abort already ended the request), so no abort
-      // here; aborting a settled call would only build a DOMException per call.
-      clearTimeout(timer)
-    }
+  } finally {
+    // Settled: nothing is left in flight (on a timeout the abort already ended the request), so no abort
+    // here; aborting a settled call would only build a DOMException per call.
+    clearTimeout(timer)
   }
 }
 
@@ -99,10 +114,4 @@ export function toUpstreamError (thrown: unknown, operation: string): FastifyErr
 function statusFromMessage (message: string): number | undefined {
   const match = /status code (\d{3})/.exec(message)
   return match === null ? undefined : Number(match[1])
-}
-
-/** Checks an upstream answer's shape; an unexpected one is a 502, never a 500 further down. */
-export function expectShape<T> (value: unknown, operation: string, isValid: (value: unknown) => value is T): T {
-  if (!isValid(value)) throw new UpstreamBadResponseError(`${operation}: unexpected shape`)
-  return value
 }

@@ -1,7 +1,7 @@
 // Reads the bearer token from the request, strictly: exactly one Authorization header holding
 // "Bearer <JWS compact serialisation>", bounded in size, before any decoding or key lookup.
 import type { FastifyRequest } from 'fastify'
-import { BadAuthorizationHeaderError, NoTokenError, TokenMalformedError } from './errors.js'
+import { BadAuthorizationHeaderError, NoTokenError, TokenMalformedError } from '../errors.js'
 
 /** Cognito tokens are 1 to 2 KiB; a much longer one is refused before it is decoded. */
 export const MAX_TOKEN_LENGTH = 8192

@@ -11,7 +11,7 @@
 // - its README pattern converts JWK to PEM on every request: here each key is converted once per fetch,
 //   and the verifier keeps one ready key object per key (cognito-verifier.ts).
 import { createPublicKey } from 'node:crypto'
-import { JwksUnavailableError, TokenUnknownKeyError } from './errors.js'
+import { JwksUnavailableError, TokenUnknownKeyError } from '../errors.js'
 
 export interface JwksKeyStoreOptions {
   jwksUri: string

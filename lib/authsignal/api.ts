@@ -1,0 +1,86 @@
+// The one place the plugin calls Authsignal. Each method owns the path encoding (the SDK puts ids into URL
+// paths unencoded), the deadline, the expected answer shape (anything else is a 502, never a 500 further
+// down) and the error mapping. Routes call these methods and nothing below them.
+import type { Authsignal } from '@authsignal/node'
+import { UpstreamBadResponseError } from '../errors.js'
+import { withDeadline } from './client.js'
+
+/** An authenticator as Authsignal lists it, its known fields type-checked (the rest kept as received). */
+export interface UpstreamAuthenticator extends Record<string, unknown> {
+  userAuthenticatorId: string
+  verificationMethod: string
+  createdAt: string
+}
+
+/** What `validateChallenge` says of a challenge token (the SDK renames Authsignal's `actionCode` to `action`). */
+export interface ChallengeResult {
+  isValid: boolean
+  state?: string
+  userId?: string
+  action?: string
+  idempotencyKey?: string
+  verificationMethod?: string
+}
+
+/** Request context passed on to Authsignal's risk rules with each tracked action. */
+export interface TrackContext { ipAddress: string, userAgent: string | undefined }
+
+/** The string fields of an authenticator the plugin reads (each may be absent or null). */
+export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const
+
+export function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
+
+function isAuthenticator (a: unknown): a is UpstreamAuthenticator {
+  return isRecord(a) && typeof a.userAuthenticatorId === 'string' && typeof a.verificationMethod === 'string' &&
+    typeof a.createdAt === 'string' && OPTIONAL_STRINGS.every(field => a[field] === undefined || a[field] === null || typeof a[field] === 'string')
+}
+
+function expect<T> (value: unknown, operation: string, isValid: (value: unknown) => value is T): T {
+  if (!isValid(value)) throw new UpstreamBadResponseError(`${operation}: unexpected shape`)
+  return value
+}
+
+/** Authsignal decodes each path segment: encode ours, so an id can never step into another user's path. */
+function segment (id: string): string {
+  return encodeURIComponent(id)
+}
+
+export class AuthsignalApi {
+  constructor (readonly client: Authsignal, private readonly timeoutMs: number) {}
+
+  private async call<T> (operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
+    return await withDeadline(this.client, this.timeoutMs, operation, fn)
+  }
+
+  /** Tracks `action` with the `add:authenticators`-style scope: the token lets a client SDK enrol an authenticator. */
+  async enrolmentToken (userId: string, action: string, scope: string, context: TrackContext): Promise<string> {
+    const answer = await this.call('track', client => client.track({ userId: segment(userId), action, attributes: { scope, ...context } }))
+    return expect(answer, 'track', (a): a is { token: string } => isRecord(a) && nonEmpty(a.token)).token
+  }
+
+  /** Tracks `action` in settings mode: the URL opens Authsignal's pre-built UI to manage authenticators. */
+  async prebuiltUiUrl (userId: string, action: string, redirectUrl: string | undefined, context: TrackContext): Promise<string> {
+    const attributes = { redirectToSettings: true, ...(redirectUrl !== undefined && { redirectUrl }), ...context }
+    const answer = await this.call('track', client => client.track({ userId: segment(userId), action, attributes }))
+    return expect(answer, 'track', (a): a is { url: string } => isRecord(a) && nonEmpty(a.url)).url
+  }
+
+  async listAuthenticators (userId: string): Promise<UpstreamAuthenticator[]> {
+    const answer = await this.call('getAuthenticators', client => client.getAuthenticators({ userId: segment(userId) }))
+    return expect(answer, 'getAuthenticators', (a): a is UpstreamAuthenticator[] => Array.isArray(a) && a.every(isAuthenticator))
+  }
+
+  async deleteAuthenticator (userId: string, userAuthenticatorId: string): Promise<void> {
+    await this.call('deleteAuthenticator', client => client.deleteAuthenticator({ userId: segment(userId), userAuthenticatorId: segment(userAuthenticatorId) }))
+  }
+
+  /** The user id and action travel in the JSON body here, not the path: no encoding. */
+  async validateChallenge (userId: string, token: string, action: string): Promise<ChallengeResult> {
+    const answer = await this.call('validateChallenge', client => client.validateChallenge({ token, userId, action }))
+    return expect(answer, 'validateChallenge', (a): a is ChallengeResult => isRecord(a) && typeof a.isValid === 'boolean')
+  }
+}
