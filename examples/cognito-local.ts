@@ -35,8 +35,8 @@ export interface CognitoLocalOptions {
   port?: number
   /** cognito-local's cwd; it keeps its data in `<dataDir>/.cognito`. Created if missing. */
   dataDir: string
-  /** Do not forward the emulator's output to this process's stderr. */
-  quiet?: boolean
+  /** Where the emulator's own output is forwarded (e.g. process.stderr); by default it is only kept to explain a failure. */
+  output?: { write: (chunk: Buffer) => unknown }
   /** How long to wait for the ready line (default 15 000 ms). */
   readyTimeoutMs?: number
 }
@@ -106,7 +106,7 @@ export async function startCognitoLocal (opts: CognitoLocalOptions): Promise<Cog
   // Both streams are always drained (a full pipe would stall the emulator); the tail explains failures.
   let tail = ''
   const onOutput = (chunk: Buffer): void => {
-    if (!opts.quiet) process.stderr.write(chunk)
+    opts.output?.write(chunk)
     tail = (tail + stripVTControlCharacters(chunk.toString('utf8'))).slice(-TAIL_CHARS)
   }
   child.stdout.on('data', onOutput)

@@ -116,7 +116,7 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     let token: string | undefined
     if (config.cognito.kind === 'local') {
       const use = { port: config.cognito.port, part: 'cognito-local', envName: 'COGNITO_LOCAL_PORT' }
-      const local = await startCognitoLocal({ port: use.port, dataDir: config.cognito.dataDir, quiet: true })
+      const local = await startCognitoLocal({ port: use.port, dataDir: config.cognito.dataDir })
         .catch((err: unknown) => { throw portError(err, use) })
       started.push(local.stop)
       const demo = await ensureDemoSetup({ endpoint: local.endpoint })

@@ -35,7 +35,7 @@ async function portFreed (port: number, withinMs = 5000): Promise<boolean> {
 t.test('start, seed idempotently, sign in, restart on the same data', async (t) => {
   const dir = t.testdir()
   const dataDir = join(dir, 'data-not-yet-created')
-  const cl = await startCognitoLocal({ dataDir, quiet: true })
+  const cl = await startCognitoLocal({ dataDir })
   t.teardown(() => cl.stop())
   t.equal(cl.endpoint, `http://127.0.0.1:${cl.port}`)
   t.ok(cl.port > 0)
@@ -80,7 +80,7 @@ t.test('start, seed idempotently, sign in, restart on the same data', async (t) 
     t.equal(Number(claims.exp) - Number(claims.iat), 1)
   }
 
-  await t.rejects(startCognitoLocal({ port: cl.port, dataDir: join(dir, 'other'), quiet: true }),
+  await t.rejects(startCognitoLocal({ port: cl.port, dataDir: join(dir, 'other') }),
     { message: new RegExp(`127\\.0\\.0\\.1:${cl.port}.*EADDRINUSE`) }, 'a port in use is named')
 
   await cl.stop()
@@ -88,7 +88,7 @@ t.test('start, seed idempotently, sign in, restart on the same data', async (t) 
   t.equal(await probePort(cl.port), cl.port, 'port is free once stop() resolves')
 
   // Restart on the same data (as `npm run dev` does): same ids, issuer follows the new port.
-  const again = await startCognitoLocal({ dataDir, quiet: true })
+  const again = await startCognitoLocal({ dataDir })
   t.teardown(() => again.stop())
   t.not(again.port, cl.port)
   const restarted = await ensureDemoSetup({ endpoint: again.endpoint, password: 'Another-passw0rd!' })
@@ -102,7 +102,7 @@ t.test('start, seed idempotently, sign in, restart on the same data', async (t) 
 })
 
 t.test('errors from the emulator surface', async (t) => {
-  const cl = await startCognitoLocal({ dataDir: t.testdir(), quiet: true })
+  const cl = await startCognitoLocal({ dataDir: t.testdir() })
   t.teardown(() => cl.stop())
   const client = cognitoClient(cl.endpoint)
   t.teardown(() => client.destroy())
@@ -121,14 +121,17 @@ t.test('errors from the emulator surface', async (t) => {
 t.test('an emulator that dies while starting rejects with its output', async (t) => {
   const dataDir = t.testdir({ '.cognito': { db: { 'clients.json': '{ not json' } } })
   const port = await probePort(0)
-  await t.rejects(startCognitoLocal({ dataDir, port, quiet: false }),
+  // Its output is forwarded where asked, here into a capture rather than the test run's stderr.
+  const forwarded: Buffer[] = []
+  await t.rejects(startCognitoLocal({ dataDir, port, output: { write: (chunk) => forwarded.push(chunk) } }),
     { message: new RegExp(`port ${port} exited \\(code 1, signal null\\) before it was ready:\\n[^]*StormDB`) })
+  t.match(Buffer.concat(forwarded).toString(), /StormDB/, 'the emulator\'s own output was forwarded')
   t.ok(await portFreed(port))
 })
 
 t.test('an emulator that is not ready in time is killed', async (t) => {
   const port = await probePort(0)
-  await t.rejects(startCognitoLocal({ dataDir: t.testdir(), port, quiet: true, readyTimeoutMs: 1 }),
+  await t.rejects(startCognitoLocal({ dataDir: t.testdir(), port, readyTimeoutMs: 1 }),
     { message: `cognito-local on port ${port} was not ready within 1 ms:\n` })
   t.ok(await portFreed(port))
 })
@@ -139,7 +142,7 @@ t.test('the emulator does not outlive its parent process', async (t) => {
   const script = join(dir, 'parent.mts')
   writeFileSync(script, [
     `import { startCognitoLocal } from ${JSON.stringify(moduleUrl)}`,
-    'const cl = await startCognitoLocal({ dataDir: process.argv[2], quiet: true })',
+    'const cl = await startCognitoLocal({ dataDir: process.argv[2] })',
     'console.log(cl.port)',
     "if (process.argv[3] === 'exit') process.exit(0)",
     'setInterval(() => {}, 1000)'

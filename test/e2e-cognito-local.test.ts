@@ -10,7 +10,7 @@ import { ensureDemoSetup, signIn, startCognitoLocal, type DemoSetup } from '../e
 const claims = (jwt: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8'))
 
-const cognitoLocal = await startCognitoLocal({ dataDir: t.testdir(), quiet: true })
+const cognitoLocal = await startCognitoLocal({ dataDir: t.testdir() })
 t.teardown(() => cognitoLocal.stop())
 const emulator = await startAuthsignalEmulator()
 t.teardown(() => emulator.close())

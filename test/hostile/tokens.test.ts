@@ -162,28 +162,34 @@ t.test('a token valid at one registration is refused at another', async t => {
 // while now >= nbf - tolerance; the plugin refuses iat > now + tolerance. With whole seconds and `now` early
 // in second N: exp = N - 5 is already out, exp = N - 4 still in; nbf and iat = N + 5 are in, N + 6 out.
 t.test('clock skew at the tolerance edges', async t => {
-  const n = await earlyInASecond()
-  const at = (iat: number, exp: number, extra = ''): string => tokenA(extra, { iat, exp })
-  const rows: Row[] = [
-    { name: `exp = now - ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n - 60, n - TOLERANCE - 1)}`, status: 401, code: 'FST_COGNITO_TOKEN_EXPIRED' },
-    { name: `exp = now - ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n - 60, n - TOLERANCE)}`, status: 401, code: 'FST_COGNITO_TOKEN_EXPIRED' },
-    { name: `exp = now - ${TOLERANCE - 1} s`, authorization: `Bearer ${at(n - 60, n - TOLERANCE + 1)}`, status: 200, user: ALICE },
-    { name: 'exp = now', authorization: `Bearer ${at(n - 60, n)}`, status: 200, user: ALICE },
-    { name: `nbf = now + ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n, n + 600, `,"nbf":${n + TOLERANCE}`)}`, status: 200, user: ALICE },
-    { name: `nbf = now + ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n, n + 600, `,"nbf":${n + TOLERANCE + 1}`)}`, status: 401, code: 'FST_COGNITO_TOKEN_NOT_YET_VALID' },
-    { name: `iat = now + ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n + TOLERANCE, n + 600)}`, status: 200, user: ALICE },
-    { name: `iat = now + ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n + TOLERANCE + 1, n + 600)}`, status: 401, code: 'FST_COGNITO_TOKEN_NOT_YET_VALID' }
-  ]
-  const from = emu.requests.length
-  // All rows at once, so they are judged within the same second.
-  const answers = await Promise.all(rows.map(async row => ({ row, res: await send(app, { path: '/a/authenticators', headers: { authorization: row.authorization as string } }) })))
-  t.ok(Date.now() / 1000 < n + 1, 'all judged within second N')
-  for (const { row, res } of answers) {
-    t.equal(res.status, row.status, `${row.name}: status`)
-    if (row.code !== undefined) t.equal(res.json()?.code, row.code, `${row.name}: code`)
+  // The rows are judged against the server's clock: a batch that straddles a second boundary (a busy
+  // machine) proves nothing and is sent again with fresh tokens, until one batch fits in one second.
+  for (let attempt = 1; ; attempt++) {
+    const n = await earlyInASecond()
+    const at = (iat: number, exp: number, extra = ''): string => tokenA(extra, { iat, exp })
+    const rows: Row[] = [
+      { name: `exp = now - ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n - 60, n - TOLERANCE - 1)}`, status: 401, code: 'FST_COGNITO_TOKEN_EXPIRED' },
+      { name: `exp = now - ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n - 60, n - TOLERANCE)}`, status: 401, code: 'FST_COGNITO_TOKEN_EXPIRED' },
+      { name: `exp = now - ${TOLERANCE - 1} s`, authorization: `Bearer ${at(n - 60, n - TOLERANCE + 1)}`, status: 200, user: ALICE },
+      { name: 'exp = now', authorization: `Bearer ${at(n - 60, n)}`, status: 200, user: ALICE },
+      { name: `nbf = now + ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n, n + 600, `,"nbf":${n + TOLERANCE}`)}`, status: 200, user: ALICE },
+      { name: `nbf = now + ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n, n + 600, `,"nbf":${n + TOLERANCE + 1}`)}`, status: 401, code: 'FST_COGNITO_TOKEN_NOT_YET_VALID' },
+      { name: `iat = now + ${TOLERANCE} s (the edge)`, authorization: `Bearer ${at(n + TOLERANCE, n + 600)}`, status: 200, user: ALICE },
+      { name: `iat = now + ${TOLERANCE + 1} s`, authorization: `Bearer ${at(n + TOLERANCE + 1, n + 600)}`, status: 401, code: 'FST_COGNITO_TOKEN_NOT_YET_VALID' }
+    ]
+    const from = emu.requests.length
+    // All rows at once, so they are judged within the same second.
+    const answers = await Promise.all(rows.map(async row => ({ row, res: await send(app, { path: '/a/authenticators', headers: { authorization: row.authorization as string } }) })))
+    if (Date.now() / 1000 >= n + 1 && attempt < 20) continue
+    t.ok(Date.now() / 1000 < n + 1, `all judged within second N (attempt ${attempt})`)
+    for (const { row, res } of answers) {
+      t.equal(res.status, row.status, `${row.name}: status`)
+      if (row.code !== undefined) t.equal(res.json()?.code, row.code, `${row.name}: code`)
+    }
+    const accepted = rows.filter(row => row.status === 200).length
+    t.same(emu.requests.slice(from).map(r => r.path), Array(accepted).fill(`/v1/users/${ALICE}/authenticators`), `one call per accepted row (${accepted}), all for Alice; none for a refused one`)
+    return
   }
-  const accepted = rows.filter(row => row.status === 200).length
-  t.same(emu.requests.slice(from).map(r => r.path), Array(accepted).fill(`/v1/users/${ALICE}/authenticators`), `one call per accepted row (${accepted}), all for Alice; none for a refused one`)
 })
 
 t.test('log capture of this suite: no API secret, bearer token or Authsignal token in any line', async t => {
