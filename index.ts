@@ -25,7 +25,7 @@ export type { AuthenticateHook } from './lib/cognito/verifier.js'
 export type {
   AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, PrebuiltUiRouteOptions,
   RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
-} from './lib/options.js'
+} from './lib/options/index.js'
 export type { AuthenticatorSummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'

@@ -1,8 +1,9 @@
 // Row 7, in a fresh process (run with --expose-gc): memory of the verified-token cache after a
 // million distinct ~1 KB tokens with realistic Cognito access-token claims.
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { CognitoClaims } from '../lib/cognito/claims.js'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
+import { SharedValues, toVerifiedUser, type VerifiedUser } from '../lib/cognito/user.js'
+import { resolveOptions, type ResolvedPool } from '../lib/options/index.js'
 import { serveParent } from './ipc.js'
 
 export interface CacheRssResult {
@@ -19,10 +20,14 @@ const header = Buffer.from(JSON.stringify({ kid: randomUUID(), alg: 'RS256' })).
 // One random "signature" block, sliced at a varying offset: distinct tokens without 1M RSA signatures.
 const signaturePool = randomBytes(64 * 1024).toString('base64url')
 
-function nextToken (i: number): { token: string, claims: CognitoClaims } {
+const pool = resolveOptions({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: '4pq1abcdefghijklmnopqrstuv' }, authsignal: { apiSecretKey: 'x' } }).pools[0] as ResolvedPool
+const shared = new SharedValues()
+
+// As the plugin does after verifying: the payload parsed from the token, kept as the frozen user object.
+function nextToken (i: number): { token: string, claims: VerifiedUser } {
   const now = Math.floor(Date.now() / 1000)
   const sub = randomUUID()
-  const claims: CognitoClaims = {
+  const claims = {
     sub,
     iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
     client_id: '4pq1abcdefghijklmnopqrstuv',
@@ -39,7 +44,8 @@ function nextToken (i: number): { token: string, claims: CognitoClaims } {
   }
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url')
   const offset = (i * 7919) % (signaturePool.length - 342)
-  return { token: `${header}.${payload}.${signaturePool.slice(offset, offset + 342)}`, claims }
+  const token = `${header}.${payload}.${signaturePool.slice(offset, offset + 342)}`
+  return { token, claims: toVerifiedUser(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')), pool, shared) }
 }
 
 function memory (): { rss: number, heap: number } {
@@ -65,12 +71,12 @@ function run ({ tokens, maxEntries, control }: CacheRssArgs): CacheRssResult {
     const { token, claims } = nextToken(i)
     tokenChars = token.length
     // As the plugin does on a miss: look up, then insert.
-    if (cache.get(token) === undefined) cache.set(token, claims)
+    if (cache.get(cache.keyOf(token)) === undefined) cache.set(cache.keyOf(token), claims)
   }
   const full = memory()
   for (let i = maxEntries; i < tokens; i++) {
     const { token, claims } = nextToken(i)
-    if (cache.get(token) === undefined) cache.set(token, claims)
+    if (cache.get(cache.keyOf(token)) === undefined) cache.set(cache.keyOf(token), claims)
   }
   const after = memory()
   return {

@@ -36,6 +36,10 @@ export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
 export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed', 409)
 
+// The last-authenticator guard's lock (503: nothing was deleted; retry later).
+export const LockBusyError = createError<[number]>('FST_AUTHSIGNAL_LOCK_BUSY', 'Another removal for this user is under way: retry later (waited %d ms)', 503)
+export const LockUnavailableError = createError<[string]>('FST_AUTHSIGNAL_LOCK_UNAVAILABLE', 'The lock store cannot be reached (%s): nothing was removed, retry later', 503)
+
 // Authsignal upstream.
 export const UpstreamError = createError<[string]>('FST_AUTHSIGNAL_UPSTREAM_ERROR', 'Authsignal answered with an error (%s)', 502)
 export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BAD_RESPONSE', 'Authsignal answered with an unexpected body (%s)', 502)

@@ -6,13 +6,13 @@ import { AuthsignalApi } from './authsignal/api.js'
 import { createAuthsignalClient } from './authsignal/client.js'
 import type { CognitoClaims } from './cognito/claims.js'
 import { createCognitoVerifier } from './cognito/verifier.js'
-import { resolveOptions, type AuthenticatorsPluginOptions } from './options.js'
+import { resolveOptions, type AuthenticatorsPluginOptions } from './options/index.js'
 import { routeContext } from './routes/context.js'
 import { authenticatorRoutes } from './routes/index.js'
 
 async function authenticators (fastify: FastifyInstance, opts: AuthenticatorsPluginOptions): Promise<void> {
   const options = resolveOptions(opts)
-  const verifier = createCognitoVerifier(fastify, options.cognito)
+  const verifier = createCognitoVerifier(fastify, options.pools)
   const client = options.authsignal.client ?? createAuthsignalClient({ apiSecretKey: options.authsignal.apiSecretKey as string, apiUrl: options.authsignal.apiUrl })
   const api = new AuthsignalApi(client, options.authsignal.timeoutMs)
 

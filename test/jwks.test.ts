@@ -23,9 +23,9 @@ t.test('concurrent requests for an unknown kid share one fetch', async t => {
   const results = await Promise.allSettled(Array.from({ length: 50 }, () => store.getKey(issuer.kid)))
   t.ok(results.every(r => r.status === 'fulfilled'), 'all got the key')
   t.equal(issuer.jwksRequests, 1, 'one fetch for fifty lookups')
-  t.equal(store.fetchCount, 1)
+  t.equal(store.status().fetches, 1, 'its status counts one fetch')
   t.equal((await store.getKey(issuer.kid)).kid, issuer.kid, 'a held key is answered from memory')
-  t.equal(store.fetchCount, 1, 'without a fetch')
+  t.equal(store.status().fetches, 1, 'without a fetch')
 })
 
 t.test('key rotation: a new kid is accepted after one refetch once the penalty window has passed', async t => {

@@ -3,29 +3,34 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { Authsignal } from '@authsignal/node'
 import authenticatorsPlugin from '../index.js'
-import { DEFAULTS, resolveOptions } from '../lib/options.js'
+import { DEFAULTS, resolveOptions } from '../lib/options/index.js'
 
 const cognito = { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client-1' }
 const authsignal = { apiSecretKey: 'secret' }
 
 t.test('defaults: both Cognito issuer forms, the pool JWKS, access tokens, all four routes', async t => {
   const resolved = resolveOptions({ cognito, authsignal })
-  t.same(resolved.cognito.issuers, [
+  const [pool] = resolved.pools
+  if (pool === undefined) throw new Error('one pool')
+  t.same(pool.issuers, [
     'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
     'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123'
   ])
-  t.equal(resolved.cognito.jwksUri, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json')
-  t.same(resolved.cognito.clientIds, ['client-1'])
-  t.equal(resolved.cognito.tokenUse, 'access')
-  t.equal(resolved.cognito.userIdClaim, 'sub')
-  t.equal(resolved.cognito.clockToleranceMs, DEFAULTS.clockToleranceSec * 1000)
+  t.equal(pool.jwksUri, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json')
+  t.same(pool.clientIds, ['client-1'])
+  t.equal(pool.tokenUse, 'access')
+  t.equal(pool.userIdClaim, 'sub')
+  t.equal(pool.clockToleranceMs, DEFAULTS.clockToleranceSec * 1000)
   t.equal(resolved.authsignal.apiUrl, DEFAULTS.apiUrl)
   t.equal(resolved.authsignal.timeoutMs, DEFAULTS.timeoutMs)
   t.equal(resolved.prefix, '/authenticators')
   t.same(resolved.routes.token, { ...DEFAULTS.token, maxAuthAgeSec: undefined })
   t.same(resolved.routes.prebuiltUi, { ...DEFAULTS.prebuiltUi, redirectUrl: undefined, allowedRedirectUrls: [] })
   t.same(resolved.routes.list, DEFAULTS.list)
-  t.same(resolved.routes.remove, DEFAULTS.remove)
+  const { lock, leaseMs, ...remove } = resolved.routes.remove as Exclude<typeof resolved.routes.remove, false>
+  t.same(remove, DEFAULTS.remove)
+  t.equal(lock.kind, 'memory', 'removals are serialised in this process by default')
+  t.equal(leaseMs, 2 * DEFAULTS.timeoutMs + 2000, 'the lease covers two upstream calls and a margin')
 })
 
 t.test('explicit values are kept', async t => {
@@ -50,10 +55,12 @@ t.test('explicit values are kept', async t => {
       remove: false
     }
   })
-  t.same(resolved.cognito.issuers, ['http://127.0.0.1:9229/local_abc123/'])
-  t.equal(resolved.cognito.jwksUri, 'http://127.0.0.1:9229/local_abc123/.well-known/jwks.json', 'trailing slash folded')
-  t.same(resolved.cognito.clientIds, ['a', 'b'])
-  t.equal(resolved.cognito.clockToleranceMs, 0)
+  const [pool] = resolved.pools
+  if (pool === undefined) throw new Error('one pool')
+  t.same(pool.issuers, ['http://127.0.0.1:9229/local_abc123/'])
+  t.equal(pool.jwksUri, 'http://127.0.0.1:9229/local_abc123/.well-known/jwks.json', 'trailing slash folded')
+  t.same(pool.clientIds, ['a', 'b'])
+  t.equal(pool.clockToleranceMs, 0)
   t.equal(resolved.authsignal.client, client)
   t.equal(resolved.authsignal.apiUrl, 'http://127.0.0.1:4010/v1')
   t.equal(resolved.prefix, '/mfa')

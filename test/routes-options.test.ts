@@ -139,7 +139,7 @@ t.test('two registrations in encapsulated scopes (two prefixes, two user pools) 
 
   t.same(own.map(r => r.statusCode), [200, 200], 'each pool\'s token works on its own prefix')
   t.same(crossed.map(r => r.statusCode), [401, 401], 'and not on the other')
-  t.same(crossed.map(r => r.json().code), ['FST_COGNITO_TOKEN_UNKNOWN_KEY', 'FST_COGNITO_TOKEN_UNKNOWN_KEY'], 'the other pool\'s key is not in this pool\'s JWKS')
+  t.same(crossed.map(r => r.json().code), ['FST_COGNITO_TOKEN_ISSUER', 'FST_COGNITO_TOKEN_ISSUER'], 'the other pool\'s issuer is refused before its unknown key is looked for')
   t.same(upstreamCalls(emu), ['POST /v1/users/user-a/actions/addAuthenticator', 'POST /v1/users/user-b/actions/addAuthenticator'])
 })
 

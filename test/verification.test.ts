@@ -2,6 +2,8 @@
 // claim types, and the verified-token cache.
 import t from 'tap'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
+import { SharedValues, toVerifiedUser } from '../lib/cognito/user.js'
+import { resolveOptions, type ResolvedPool } from '../lib/options/index.js'
 import type { CognitoClaims } from '../index.js'
 import { bearer, buildApp, issuerFor } from './helpers.js'
 
@@ -108,19 +110,24 @@ t.test('a repeated token is served from the cache, and only until its exp', asyn
 })
 
 t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired claims', async t => {
-  const claims = (exp: number) => ({ sub: 's', iss: 'i', token_use: 'access', exp }) as CognitoClaims
+  const [pool] = resolveOptions({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } }).pools
+  const claims = (exp: number) => toVerifiedUser({ sub: 's', iss: 'i', token_use: 'access', exp }, pool as ResolvedPool, new SharedValues())
   const cache = new VerifiedTokenCache(2)
-  cache.set('a', claims(now() + 60))
-  cache.set('b', claims(now() + 60))
-  cache.set('c', claims(now() + 60))
+  const key = (token: string): string | undefined => cache.keyOf(token)
+  t.equal(key('a')?.length, 32, 'a token is kept under its 32-byte SHA-256 digest')
+  t.not(key('a.b.c'), key('a.b.d'), 'a token that differs in one byte is another key')
+  cache.set(key('a'), claims(now() + 60))
+  cache.set(key('b'), claims(now() + 60))
+  cache.set(key('c'), claims(now() + 60))
   t.equal(cache.size, 2, 'bounded')
-  t.equal(cache.get('a'), undefined, 'least recently used evicted')
-  t.ok(cache.get('c'))
-  cache.set('old', claims(now() - 1))
-  t.equal(cache.get('old'), undefined, 'already expired: not kept')
+  t.equal(cache.get(key('a')), undefined, 'least recently used evicted')
+  t.ok(cache.get(key('c')))
+  cache.set(key('old'), claims(now() - 1))
+  t.equal(cache.get(key('old')), undefined, 'already expired: not kept')
   const off = new VerifiedTokenCache(0)
-  off.set('a', claims(now() + 60))
-  t.equal(off.get('a'), undefined)
+  t.equal(off.keyOf('a'), undefined, 'off: no digest is computed')
+  off.set(off.keyOf('a'), claims(now() + 60))
+  t.equal(off.get(off.keyOf('a')), undefined)
   t.equal(off.size, 0)
 })
 

@@ -3,10 +3,15 @@
 import {
   TokenClaimsError, TokenClientError, TokenIssuerError, TokenNotYetValidError, TokenUseError
 } from '../errors.js'
-import type { ResolvedCognitoOptions, TokenUse } from '../options.js'
+import type { ResolvedPool, TokenUse } from '../options/index.js'
 
-/** The verified claims of a Cognito access or ID token (`request.user`). */
+/**
+ * The verified claims of a Cognito access or ID token (`request.user`): frozen, shared by the requests that
+ * present the same token. Cognito's `jti`, `origin_jti` and `event_id` are not kept (lib/cognito/user.ts).
+ */
 export interface CognitoClaims {
+  /** Not a claim: the user pool that verified the token (hidden from JSON). */
+  readonly userPoolId: string
   sub: string
   iss: string
   token_use: TokenUse
@@ -23,9 +28,6 @@ export interface CognitoClaims {
   'cognito:username'?: string
   'cognito:groups'?: string[]
   email?: string
-  jti?: string
-  origin_jti?: string
-  event_id?: string
   [claim: string]: unknown
 }
 
@@ -35,7 +37,8 @@ function describeUse (use: unknown): string {
   return typeof use === 'string' && TOKEN_NAMES[use] !== undefined ? `an ${TOKEN_NAMES[use]} token` : 'a token without a valid token_use'
 }
 
-export function assertCognitoClaims (payload: Record<string, unknown>, options: ResolvedCognitoOptions, now = Date.now()): CognitoClaims {
+/** Checks the claims fast-jwt does not: returns the payload, whose claims are now known to be as `CognitoClaims` says. */
+export function assertCognitoClaims (payload: Record<string, unknown>, options: ResolvedPool, now = Date.now()): Record<string, unknown> {
   if (typeof payload.iss !== 'string' || !options.issuers.includes(payload.iss)) throw new TokenIssuerError()
   if (typeof payload.exp !== 'number') throw new TokenClaimsError('exp is required')
   if (payload.iat !== undefined && typeof payload.iat !== 'number') throw new TokenClaimsError('iat must be a number')
@@ -52,10 +55,5 @@ export function assertCognitoClaims (payload: Record<string, unknown>, options: 
   }
   if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new TokenClaimsError('scope must be a string')
   if (payload.auth_time !== undefined && typeof payload.auth_time !== 'number') throw new TokenClaimsError('auth_time must be a number')
-  return payload as CognitoClaims
-}
-
-/** Client-credentials tokens act for an app, not a person: `sub` is the client and there is no username. */
-export function isMachineToken (claims: CognitoClaims): boolean {
-  return claims.token_use === 'access' && claims.sub === claims.client_id && claims.username === undefined
+  return payload
 }

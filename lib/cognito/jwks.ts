@@ -3,7 +3,9 @@
 // Hand-written rather than get-jwks, because each of get-jwks's shortfalls is in its core:
 // - it fetches per (kid) and keeps one JWK per kid, so it cannot tell "unknown kid" from "not fetched yet"
 //   and has no negative cache: a flood of random kids is a flood of JWKS fetches. Here the whole set is
-//   fetched at once, and an unknown kid triggers at most one refetch per penalty window (as aws-jwt-verify);
+//   fetched at once, and a fetch that did not yield the kid asked for (or failed) opens a penalty window in
+//   which no other fetch is made (aws-jwt-verify's penalty box): a key Cognito has just published is found
+//   by the first request that needs it, while a flood of random kids costs one fetch per window;
 // - its `timeout` option is not a fetch option, so a hung JWKS server hangs the request: here every fetch
 //   carries an AbortSignal that really ends it;
 // - it parses the body before it checks the status, and its errors reach clients as 500 through
@@ -27,14 +29,21 @@ interface Jwk { kid?: unknown, kty?: unknown, use?: unknown, alg?: unknown }
 /** One signing key of the pool. The object lives until a refetch replaces the set: verifiers can be cached on it. */
 export interface PoolKey { readonly kid: string, readonly pem: string }
 
+/** What a health check may read of a key store (`app.authenticatorsStatus()`). */
+export interface KeyStoreStatus {
+  keys: number
+  fetches: number
+  lastFetch: { at: string, error?: string } | undefined
+}
+
 export class JwksKeyStore {
   private keys = new Map<string, PoolKey>()
   private inflight: Promise<void> | undefined
-  private lastFetchAt = -Infinity
+  private penaltyUntil = -Infinity
   private lastError: string | undefined
+  private lastFetchAt: number | undefined
+  private fetches = 0
   private readonly closing = new AbortController()
-  /** How many JWKS fetches were started (the flood test and the benchmark read it). */
-  fetchCount = 0
 
   constructor (private readonly options: JwksKeyStoreOptions) {}
 
@@ -43,15 +52,25 @@ export class JwksKeyStore {
     return this.keys.get(kid)
   }
 
-  /** The key of `kid`, fetching the JWKS at most once per penalty window when the kid is unknown. */
+  /** The key of `kid`, fetching the JWKS unless a fetch that did not yield a kid (or failed) was made within the penalty window. */
   async getKey (kid: string): Promise<PoolKey> {
     const cached = this.keys.get(kid)
     if (cached !== undefined) return cached
-    if (this.inflight === undefined && Date.now() - this.lastFetchAt < this.options.penaltyMs) {
-      throw this.unknownKid()
-    }
+    if (this.inflight === undefined && Date.now() < this.penaltyUntil) throw this.unknownKid()
     await this.refresh().catch(() => {})
-    return this.keys.get(kid) ?? this.throwUnknownKid()
+    const key = this.keys.get(kid)
+    if (key !== undefined) return key
+    this.penaltyUntil = Math.max(this.penaltyUntil, (this.lastFetchAt as number) + this.options.penaltyMs)
+    throw this.unknownKid()
+  }
+
+  status (): KeyStoreStatus {
+    const at = this.lastFetchAt
+    return {
+      keys: this.keys.size,
+      fetches: this.fetches,
+      lastFetch: at === undefined ? undefined : { at: new Date(at).toISOString(), ...(this.lastError !== undefined && { error: this.lastError }) }
+    }
   }
 
   /** Fetches the JWKS now (merged with a fetch already under way). Rejects when it cannot be had. */
@@ -64,10 +83,6 @@ export class JwksKeyStore {
     this.closing.abort()
   }
 
-  private throwUnknownKid (): never {
-    throw this.unknownKid()
-  }
-
   // When the last fetch failed, a kid we do not hold cannot be judged (503); else it is a bad token (401).
   private unknownKid (): Error {
     if (this.lastError !== undefined) return new JwksUnavailableError(this.lastError)
@@ -76,13 +91,14 @@ export class JwksKeyStore {
 
   private async fetchKeys (): Promise<void> {
     this.lastFetchAt = Date.now()
-    this.fetchCount++
+    this.fetches++
     try {
       this.keys = await this.download()
       this.lastError = undefined
     } catch (err) {
-      // Stale beats an outage: keys already known stay in use.
+      // Stale beats an outage: keys already known stay in use. A failed fetch is not retried within the window.
       this.lastError = (err as Error).message
+      this.penaltyUntil = this.lastFetchAt + this.options.penaltyMs
       throw new JwksUnavailableError(this.lastError)
     }
   }
@@ -101,10 +117,31 @@ export class JwksKeyStore {
       const e = err as Error
       if (e.name === 'TimeoutError') throw new Error(`JWKS did not answer within ${this.options.timeoutMs} ms`)
       if (e.message.startsWith('JWKS')) throw e
-      throw new Error(`JWKS could not be fetched (${e.name})`)
+      throw new Error(`JWKS could not be fetched: ${describeFailure(e)}`)
     }
     return parseJwks(text)
   }
+}
+
+// undici's fetch says only "fetch failed"; the reason is its cause's code.
+const CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'DNS lookup failed (no such host)',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_SOCKET: 'connection closed'
+}
+
+function describeFailure (err: Error): string {
+  if (err.name === 'AbortError') return 'aborted (the plugin is closing)'
+  const cause = err.cause as { code?: unknown, message?: unknown } | undefined
+  const code = typeof cause?.code === 'string' ? cause.code : undefined
+  if (code === undefined) return `${err.name}: ${err.message}`
+  if (CAUSES[code] !== undefined) return `${CAUSES[code]} (${code})`
+  if (/CERT|TLS|SSL/.test(code)) return `TLS failed (${code})`
+  return code
 }
 
 async function readBounded (response: Response): Promise<string> {

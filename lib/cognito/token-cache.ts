@@ -1,30 +1,37 @@
-// Verified tokens, kept until their `exp` so a client that repeats its token pays a map lookup,
-// not an RSA verification. Bounded in entries (lru-cache evicts the least recently used).
+// Verified tokens, kept until their `exp` so a client that repeats its token pays a digest and a map lookup,
+// not an RSA verification. Bounded in entries (lru-cache evicts the least recently used) and light: an entry
+// is the frozen, shared user object of lib/cognito/user.ts (about 300 bytes) under a 32-byte key.
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { CognitoClaims } from './claims.js'
-
-interface Entry { token: string, claims: CognitoClaims }
-
-// Keyed by the end of the signature rather than the whole 1 KiB token: hashing a fresh header string
-// of that size on every request costs more than the rest of a cache hit. The entry keeps the whole
-// token and a hit compares it, so a shared tail can only cost a miss, never a wrong answer.
-const KEY_LENGTH = 32
+import type { VerifiedUser } from './user.js'
 
 export class VerifiedTokenCache {
-  private readonly cache: LRUCache<string, Entry> | undefined
+  private readonly cache: LRUCache<string, VerifiedUser> | undefined
 
   constructor (maxEntries: number) {
-    this.cache = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined
+    this.cache = maxEntries > 0 ? new LRUCache<string, VerifiedUser>({ max: maxEntries }) : undefined
   }
 
-  get (token: string): CognitoClaims | undefined {
-    const entry = this.cache?.get(token.slice(-KEY_LENGTH))
+  /**
+   * The key of a token: its SHA-256 digest, as a 32-character string. A hit is therefore only ever the very
+   * token that was verified (any other byte, in the header, payload or signature, is another key), and the
+   * key is fixed-size: keys taken from the token itself (a slice of the signature) were cheaper to compute
+   * but let a token with a cached signature and another header or payload hit (bench/README.md compares them).
+   * Undefined when the cache is off: nothing is computed then.
+   */
+  keyOf (token: string): string | undefined {
+    return this.cache === undefined ? undefined : hash('sha256', token, 'binary')
+  }
+
+  get (key: string | undefined): VerifiedUser | undefined {
+    if (key === undefined) return undefined
+    const user = this.cache?.get(key)
     // Expired entries are not purged eagerly: the `exp` check here makes them misses, the LRU bound evicts them.
-    return entry !== undefined && entry.token === token && entry.claims.exp * 1000 > Date.now() ? entry.claims : undefined
+    return user !== undefined && user.exp * 1000 > Date.now() ? user : undefined
   }
 
-  set (token: string, claims: CognitoClaims): void {
-    if (claims.exp * 1000 > Date.now()) this.cache?.set(token.slice(-KEY_LENGTH), { token, claims })
+  set (key: string | undefined, user: VerifiedUser): void {
+    if (key !== undefined && user.exp * 1000 > Date.now()) this.cache?.set(key, user)
   }
 
   get size (): number {

@@ -1,24 +1,23 @@
-// `app.authenticate`: verifies the Cognito bearer token of a request, keys from the pool's JWKS only,
-// and answers every bad token with a 401 and a stable code.
+// `app.authenticate`: verifies the Cognito bearer token of a request against the configured user pools
+// (keys from each pool's own JWKS only), and answers every bad token with a 401 and a stable code.
 //
-// The signature, `exp` and `nbf` are checked by fast-jwt, the verifier inside @fastify/jwt, called
-// directly with one verifier (holding a ready key object) per pool key. @fastify/jwt's `request.jwtVerify()`
-// takes ~38 us where fast-jwt alone takes ~27 us and a bare RS256 verify ~22 us (it decodes every token
-// twice and merges its options per request; README, How verification works), and its key callback cannot
-// keep key objects.
+// The signature, `exp` and `nbf` are checked by fast-jwt, the verifier inside @fastify/jwt, called directly
+// with one verifier (holding a ready key object) per pool key: @fastify/jwt's `request.jwtVerify()` decodes
+// every token twice and merges its options per request, and its key callback cannot keep key objects.
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
 import { headerSegment, readBearerToken } from './bearer-token.js'
-import { assertCognitoClaims, type CognitoClaims } from './claims.js'
+import { assertCognitoClaims } from './claims.js'
 import {
-  TokenAlgorithmError, TokenClaimsError, TokenExpiredError, TokenMalformedError, TokenNotYetValidError,
+  TokenAlgorithmError, TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError,
   TokenSignatureError, TokenUnknownKeyError, withChallenge
 } from '../errors.js'
 import { checkGates, hasGates } from './gates.js'
-import { JwksKeyStore, type PoolKey } from './jwks.js'
-import type { ResolvedCognitoOptions } from '../options.js'
+import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
+import type { ResolvedPool } from '../options/index.js'
 import { VerifiedTokenCache } from './token-cache.js'
+import { poolOf, SharedValues, toVerifiedUser, type VerifiedUser } from './user.js'
 
 /**
  * Usable as an `onRequest`/`preHandler` hook (Fastify passes `done`) or awaited by hand
@@ -36,107 +35,152 @@ const FAST_JWT_ERRORS: Record<string, (err: Error) => FastifyError> = {
   [TokenError.codes.invalidClaimType]: (err) => new TokenClaimsError(err.message)
 }
 
+/** One configured pool at run time: its keys, its verifiers, the values its tokens share. */
+class PoolVerifier {
+  readonly keyStore: JwksKeyStore
+  readonly shared = new SharedValues()
+  readonly gated: boolean
+  // One fast-jwt verifier per pool key, built once; dropped with the key when a refetch replaces the set.
+  private readonly verifiers = new WeakMap<PoolKey, Verify>()
+
+  constructor (readonly pool: ResolvedPool) {
+    this.keyStore = new JwksKeyStore({ jwksUri: pool.jwksUri, timeoutMs: pool.jwksTimeoutMs, penaltyMs: pool.jwksPenaltyMs })
+    this.gated = hasGates(pool)
+  }
+
+  verifierFor (key: PoolKey): Verify {
+    let verify = this.verifiers.get(key)
+    if (verify === undefined) {
+      // Claims other than exp/nbf are checked in claims.ts, where each failure has its own code.
+      verify = createVerifier({ key: key.pem, algorithms: ['RS256'], clockTolerance: this.pool.clockToleranceMs, cache: false }) as Verify
+      this.verifiers.set(key, verify)
+    }
+    return verify
+  }
+}
+
+export interface PoolStatus extends KeyStoreStatus { userPoolId: string, issuers: string[] }
+
 export interface CognitoVerifier {
   authenticate: AuthenticateHook
-  keyStore: JwksKeyStore
-  tokenCache: VerifiedTokenCache
+  status: () => PoolStatus[]
+}
+
+function decodeSegment (segment: string, what: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    throw new TokenMalformedError(`${what} is not base64url JSON`)
+  }
+  if (typeof value !== 'object' || value === null) throw new TokenMalformedError(`${what} is not a JSON object`)
+  return value as Record<string, unknown>
 }
 
 /**
  * The token's `kid`, after its header is judged: `none`, HS* and any `alg` but RS256 are refused before any
- * key lookup. The key will come from the configured pool's JWKS only: `jku`, `x5u` and `jwk` are never read.
+ * key lookup. The key will come from the token's pool's JWKS only: `jku`, `x5u` and `jwk` are never read.
  */
 function keyIdOf (token: string): string {
-  let header: unknown
-  try {
-    header = JSON.parse(Buffer.from(headerSegment(token), 'base64url').toString('utf8'))
-  } catch (err) {
-    throw err instanceof TokenMalformedError ? err : new TokenMalformedError('header is not base64url JSON')
-  }
-  if (typeof header !== 'object' || header === null) throw new TokenMalformedError('header is not a JSON object')
-  const { alg, kid } = header as Record<string, unknown>
+  const { alg, kid } = decodeSegment(headerSegment(token), 'header')
   if (alg !== 'RS256') throw new TokenAlgorithmError()
   if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
   return kid
 }
 
-export function createCognitoVerifier (fastify: FastifyInstance, options: ResolvedCognitoOptions): CognitoVerifier {
-  const keyStore = new JwksKeyStore({ jwksUri: options.jwksUri, timeoutMs: options.jwksTimeoutMs, penaltyMs: options.jwksPenaltyMs })
-  const tokenCache = new VerifiedTokenCache(options.tokenCacheSize)
-  // One fast-jwt verifier per pool key, built once; dropped with the key when a refetch replaces the set.
-  const verifiers = new WeakMap<PoolKey, Verify>()
-  const gated = hasGates(options)
+/** The token's unverified `iss`: used only to choose which pool's keys may verify it. */
+function issuerOf (token: string): unknown {
+  return decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'payload').iss
+}
 
-  function verifierFor (key: PoolKey): Verify {
-    let verify = verifiers.get(key)
-    if (verify === undefined) {
-      // Claims other than exp/nbf are checked in cognito-claims.ts, where each failure has its own code.
-      verify = createVerifier({ key: key.pem, algorithms: ['RS256'], clockTolerance: options.clockToleranceMs, cache: false }) as Verify
-      verifiers.set(key, verify)
-    }
-    return verify
-  }
+export function createCognitoVerifier (fastify: FastifyInstance, pools: ResolvedPool[]): CognitoVerifier {
+  const verifiers = pools.map(pool => new PoolVerifier(pool))
+  const byIssuer = new Map(verifiers.flatMap(v => v.pool.issuers.map(issuer => [issuer, v] as const)))
+  const byPool = new Map(verifiers.map(v => [v.pool, v]))
+  const single = verifiers.length === 1 ? verifiers[0] : undefined
+  const gated = verifiers.some(v => v.gated)
+  const tokenCache = new VerifiedTokenCache(pools.reduce((sum, pool) => sum + pool.tokenCacheSize, 0))
 
   fastify.addHook('onReady', async function prewarmJwks () {
-    await keyStore.refresh().catch((err: Error) => {
-      this.log.warn({ jwksUri: options.jwksUri, reason: err.message }, 'fastify-authsignal-cognito: JWKS prewarm failed; will retry on first use')
-    })
+    await Promise.all(verifiers.map(async ({ keyStore, pool }) => keyStore.refresh().catch((err: Error) => {
+      this.log.warn({ jwksUri: pool.jwksUri, reason: err.message }, 'fastify-authsignal-cognito: JWKS prewarm failed; will retry on first use')
+    })))
   })
-  fastify.addHook('onClose', async () => keyStore.close())
+  fastify.addHook('onClose', async () => { for (const { keyStore } of verifiers) keyStore.close() })
 
-  function verifyWith (key: PoolKey, token: string): CognitoClaims {
+  /** The pool whose issuer the token names: chosen before any key lookup, so a foreign issuer costs no fetch. */
+  function poolFor (token: string): PoolVerifier {
+    const iss = issuerOf(token)
+    const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined
+    if (verifier === undefined) throw new TokenIssuerError()
+    return verifier
+  }
+
+  function verifyWith (verifier: PoolVerifier, key: PoolKey, token: string, cacheKey: string | undefined): VerifiedUser {
     let payload: Record<string, unknown>
     try {
-      payload = verifierFor(key)(token)
+      payload = verifier.verifierFor(key)(token)
     } catch (err) {
       const make = FAST_JWT_ERRORS[(err as TokenError).code]
       throw make !== undefined ? make(err as Error) : new TokenMalformedError('rejected by the JWT verifier')
     }
-    const claims = assertCognitoClaims(payload, options)
-    tokenCache.set(token, claims)
-    return claims
+    const user = toVerifiedUser(assertCognitoClaims(payload, verifier.pool), verifier.pool, verifier.shared)
+    if (verifier.pool.tokenCacheSize > 0) tokenCache.set(cacheKey, user)
+    return user
   }
 
-  function accept (request: FastifyRequest, claims: CognitoClaims): void {
-    request.user = claims
-    if (gated) checkGates(claims, options)
+  function accept (request: FastifyRequest, user: VerifiedUser): void {
+    request.user = user
+    if (!gated) return
+    const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
+    if (verifier.gated) checkGates(user, verifier.pool)
   }
 
-  async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string): Promise<void> {
-    accept(request, verifyWith(await keyStore.getKey(kid), token))
+  async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string, verifier: PoolVerifier, cacheKey: string | undefined): Promise<void> {
+    // One pool: its issuer is checked after the signature, except before a JWKS fetch, which a foreign issuer must not cost.
+    if (single !== undefined) poolFor(token)
+    accept(request, verifyWith(verifier, await verifier.keyStore.getKey(kid), token, cacheKey))
   }
 
   // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
   // no promise and no microtask on those paths.
   function authenticate (request: FastifyRequest, _reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     let token: string
+    let cacheKey: string | undefined
     let kid = ''
-    let claims: CognitoClaims | undefined
+    let verifier: PoolVerifier | undefined
+    let user: VerifiedUser | undefined
     try {
       token = readBearerToken(request)
-      claims = tokenCache.get(token)
-      if (claims === undefined) {
+      cacheKey = tokenCache.keyOf(token)
+      user = tokenCache.get(cacheKey)
+      if (user === undefined) {
         kid = keyIdOf(token)
-        const key = keyStore.peek(kid)
-        if (key !== undefined) claims = verifyWith(key, token)
+        verifier = single ?? poolFor(token)
+        const key = verifier.keyStore.peek(kid)
+        if (key !== undefined) user = verifyWith(verifier, key, token, cacheKey)
       }
-      if (claims !== undefined) accept(request, claims)
+      if (user !== undefined) accept(request, user)
     } catch (err) {
       return fail(err as FastifyError, done)
     }
     // Outside the try: `done` runs the rest of the request, whose errors are not ours to answer.
-    if (claims !== undefined) {
+    if (user !== undefined) {
       if (done === undefined) return Promise.resolve()
       done()
       return undefined
     }
-    const pending = fetchKeyAndAccept(request, token, kid).catch((err: FastifyError) => fail(err, undefined))
+    const pending = fetchKeyAndAccept(request, token, kid, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => fail(err, undefined))
     if (done === undefined) return pending
     pending.then(() => done(), done)
     return undefined
   }
 
-  return { authenticate, keyStore, tokenCache }
+  function status (): PoolStatus[] {
+    return verifiers.map(({ pool, keyStore }) => ({ userPoolId: pool.userPoolId, issuers: pool.issuers, ...keyStore.status() }))
+  }
+
+  return { authenticate, status }
 }
 
 function fail (err: FastifyError, done: ((err?: Error) => void) | undefined): Promise<void> | undefined {

@@ -1,20 +1,19 @@
 // What every route needs: the Authsignal facade, the verifier's hook, who the request speaks for, the options.
 import type { FastifyRequest } from 'fastify'
 import type { AuthsignalApi } from '../authsignal/api.js'
-import type { CognitoClaims } from '../cognito/claims.js'
 import { authsignalUserId } from '../cognito/identity.js'
+import type { VerifiedUser } from '../cognito/user.js'
 import type { AuthenticateHook } from '../cognito/verifier.js'
-import type { ResolvedOptions } from '../options.js'
+import type { ResolvedOptions } from '../options/index.js'
 
 export interface RouteContext {
   api: AuthsignalApi
   authenticate: AuthenticateHook
   options: ResolvedOptions
-  /** The Authsignal user id of a request that passed `authenticate`. */
+  /** The Authsignal user id of a request that passed `authenticate` (its pool's claim and prefix). */
   userIdOf: (request: FastifyRequest) => string
 }
 
 export function routeContext (api: AuthsignalApi, authenticate: AuthenticateHook, options: ResolvedOptions): RouteContext {
-  const claim = options.cognito.userIdClaim
-  return { api, authenticate, options, userIdOf: (request) => authsignalUserId(request.user as CognitoClaims, claim) }
+  return { api, authenticate, options, userIdOf: (request) => authsignalUserId(request.user as VerifiedUser) }
 }

@@ -1,7 +1,7 @@
 // GET {prefix}: the user's authenticators, with a whitelisted set of fields; contact details masked.
 import type { FastifyInstance } from 'fastify'
 import { OPTIONAL_STRINGS, type UpstreamAuthenticator } from '../authsignal/api.js'
-import type { ResolvedRoutes } from '../options.js'
+import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { maskEmail, maskPhoneNumber } from './mask.js'
 import { authenticatorSchema, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'

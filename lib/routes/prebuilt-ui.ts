@@ -2,7 +2,7 @@
 // A redirect URL from the body is used only if it is one of `allowedRedirectUrls`: never an open redirect.
 import type { FastifyInstance } from 'fastify'
 import { RedirectNotAllowedError } from '../errors.js'
-import type { ResolvedRoutes } from '../options.js'
+import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { badRequest, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
 

@@ -2,13 +2,16 @@
 // Order matters (DESIGN.md): id shape (400, no upstream call) → ownership (404, no delete) →
 // last one (409) → step-up challenge (403) → delete (204). The id must be checked before any call
 // because the SDK puts it into the URL path unencoded: `../../bob/authenticators/x` would reach Bob.
+// The ownership list and the delete run under the user's lock (lib/stores/user-lock.ts), shared by the
+// fleet when the host gives a shared store; the challenge is validated before the lock is taken, so the
+// lock is held for two upstream calls only, and its answer is applied in the order above.
 import type { FastifyInstance } from 'fastify'
 import type { AuthsignalApi } from '../authsignal/api.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
-import type { ResolvedRoutes } from '../options.js'
-import { UserLock } from '../stores/memory-lock.js'
+import type { ResolvedRoutes } from '../options/index.js'
+import { UserLock } from '../stores/user-lock.js'
 import type { RouteContext } from './context.js'
 import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema, SECURITY, TAGS } from './schemas.js'
 
@@ -16,16 +19,18 @@ type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
 
 export const CHALLENGE_HEADER = 'x-authsignal-token'
 
-async function assertChallenge (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<void> {
-  if (token === undefined || token === '') throw new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
+/** Why the request's challenge does not allow the removal, or undefined when it does. */
+async function challengeRefusal (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<Error | undefined> {
+  if (token === undefined || token === '') return new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
   const result = await api.validateChallenge(userId, token, route.challengeAction)
   if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
-    throw new ChallengeRequiredError('the challenge token is not valid for this user and action')
+    return new ChallengeRequiredError('the challenge token is not valid for this user and action')
   }
+  return undefined
 }
 
-export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf }: RouteContext): void {
-  const lock = new UserLock()
+export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+  const lock = new UserLock({ store: route.lock, leaseMs: route.leaseMs, waitMs: route.lockWaitMs, callMs: options.authsignal.timeoutMs })
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,
@@ -50,7 +55,8 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
         400: badRequest,
         404: { ...errorSchema, description: 'Not one of this user\'s authenticators' },
         409: { ...errorSchema, description: 'The last authenticator cannot be removed' },
-        ...commonErrors
+        ...commonErrors,
+        503: { ...errorSchema, description: 'The user pool\'s keys cannot be fetched, Authsignal is rate limiting, or the user\'s lock cannot be had (nothing was removed)' }
       }
     })
   }, async (request, reply) => {
@@ -59,11 +65,14 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     }
     const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
-    await lock.run(userId, async () => {
+    const refusal = route.requireChallenge ? await challengeRefusal(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
+    await lock.run(`remove:${userId}`, request.log, async (lease) => {
+      lease.assertTime()
       const owned = await api.listAuthenticators(userId)
       if (!owned.some(a => a.userAuthenticatorId === id)) throw new AuthenticatorNotFoundError()
       if (route.protectLast && owned.length <= 1) throw new LastAuthenticatorError()
-      if (route.requireChallenge) await assertChallenge(api, route, request.headers[CHALLENGE_HEADER], userId)
+      if (refusal !== undefined) throw refusal
+      lease.assertTime()
       await api.deleteAuthenticator(userId, id)
     })
     return reply.code(204).send()

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { CognitoClaims } from '../cognito/claims.js'
 import { assertRecentSignIn } from '../cognito/identity.js'
-import type { ResolvedRoutes } from '../options.js'
+import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
 

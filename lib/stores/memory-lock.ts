@@ -1,22 +1,20 @@
-// Runs one task at a time per user within this process, so that two concurrent removals cannot both
-// see "two authenticators left" and both delete. Hand-written: a promise chain per key is all it takes.
-export class UserLock {
-  private readonly tails = new Map<string, Promise<unknown>>()
+// The default lock store: a map in this process. Enough for one process; a fleet (several replicas, AWS
+// Lambda) needs a shared store, `redisLock` or `dynamoDbLock`.
+import type { LockStore } from './lock-store.js'
 
-  async run<T> (userId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(userId) ?? Promise.resolve()
-    const current = previous.then(task)
-    const tail = current.catch(() => {})
-    this.tails.set(userId, tail)
-    try {
-      return await current
-    } finally {
-      // The last task of a chain removes it, so the map holds only users with work under way.
-      if (this.tails.get(userId) === tail) this.tails.delete(userId)
+export function memoryLock (): LockStore {
+  const held = new Map<string, { token: string, until: number }>()
+  return {
+    kind: 'memory',
+    async acquire (key, token, leaseMs) {
+      const now = Date.now()
+      const current = held.get(key)
+      if (current !== undefined && current.until > now) return false
+      held.set(key, { token, until: now + leaseMs })
+      return true
+    },
+    async release (key, token) {
+      if (held.get(key)?.token === token) held.delete(key)
     }
-  }
-
-  get size (): number {
-    return this.tails.size
   }
 }

@@ -1,0 +1,19 @@
+// Every default of the plugin's options, in this one place.
+export const DEFAULTS = {
+  tokenUse: 'access',
+  userIdClaim: 'sub',
+  clockToleranceSec: 5,
+  jwksTimeoutMs: 3000,
+  jwksPenaltyMs: 10_000,
+  tokenCacheSize: 10_000,
+  apiUrl: 'https://api.authsignal.com/v1',
+  timeoutMs: 5000,
+  prefix: '/authenticators',
+  token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
+  prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
+  list: { path: '/', showContactDetails: false },
+  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 }
+} as const
+
+/** aws-jwt-verify's shape for a Cognito pool id: the region, an underscore, the id. */
+export const USER_POOL_ID = /^(?<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/

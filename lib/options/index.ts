@@ -1,0 +1,44 @@
+// The plugin's options: validated at registration, so a wrong option fails `register` with a message that
+// names it (and an unknown key, such as a misspelt gate, is refused with the option it probably meant).
+import type { Authsignal } from '@authsignal/node'
+import { fail, httpUrl, integer, isObject, knownKeys, optionalString, routePath } from './check.js'
+import { resolvePools } from './cognito.js'
+import { DEFAULTS } from './defaults.js'
+import { resolveRoutes } from './routes.js'
+import type { ResolvedAuthsignalOptions, ResolvedOptions } from './types.js'
+
+export type * from './types.js'
+export { DEFAULTS } from './defaults.js'
+
+const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'routes']
+const AUTHSIGNAL_KEYS = ['apiSecretKey', 'apiUrl', 'timeoutMs', 'client']
+
+function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
+  if (!isObject(value)) fail('authsignal', 'expected an object with apiSecretKey (or client)')
+  knownKeys(value, 'authsignal', AUTHSIGNAL_KEYS)
+  const client = value.client
+  if (client !== undefined && (!isObject(client) || typeof client.getAuthenticators !== 'function')) {
+    fail('authsignal.client', 'expected an Authsignal instance from @authsignal/node')
+  }
+  const apiSecretKey = optionalString(value.apiSecretKey, 'authsignal.apiSecretKey')
+  if (client === undefined && apiSecretKey === undefined) fail('authsignal.apiSecretKey', 'required unless authsignal.client is given')
+  return {
+    apiSecretKey,
+    apiUrl: value.apiUrl === undefined ? DEFAULTS.apiUrl : httpUrl(value.apiUrl, 'authsignal.apiUrl').replace(/\/+$/, ''),
+    timeoutMs: integer(value.timeoutMs, 'authsignal.timeoutMs', DEFAULTS.timeoutMs, 1, 120_000),
+    client: client as Authsignal | undefined
+  }
+}
+
+export function resolveOptions (options: unknown): ResolvedOptions {
+  if (!isObject(options)) fail('options', 'expected an object with cognito and authsignal')
+  knownKeys(options, '', TOP_KEYS)
+  const pools = resolvePools(options.cognito)
+  const authsignal = resolveAuthsignal(options.authsignal)
+  return {
+    pools,
+    authsignal,
+    prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
+    routes: resolveRoutes(options.routes, authsignal.timeoutMs)
+  }
+}

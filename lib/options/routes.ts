@@ -1,0 +1,84 @@
+// The `routes` option: which routes are mounted, where, and how each behaves.
+import { isLockStore, leaseFor, type LockStore } from '../stores/lock-store.js'
+import { memoryLock } from '../stores/memory-lock.js'
+import { boolean, fail, httpUrl, integer, isObject, knownKeys, nonEmptyString, routePath, stringList } from './check.js'
+import { DEFAULTS } from './defaults.js'
+import type { ResolvedRemoveRoute, ResolvedRoutes } from './types.js'
+
+const ACTION = /^[A-Za-z0-9_-]{1,64}$/
+const ROUTE_KEYS = {
+  token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
+  prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
+  list: ['path', 'showContactDetails'],
+  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs']
+} as const
+
+function action (value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !ACTION.test(value)) fail(name, 'expected 1 to 64 characters of A-Z a-z 0-9 _ -')
+  return value
+}
+
+// `false` turns a route off; `undefined` or `true` keeps its defaults; an object refines them.
+function routeOptions (routes: Record<string, unknown>, route: keyof typeof ROUTE_KEYS): Record<string, unknown> | false {
+  const value = routes[route]
+  const name = `routes.${route}`
+  if (value === false) return false
+  if (value === undefined || value === true) return {}
+  if (!isObject(value)) fail(name, 'expected an object or false')
+  knownKeys(value, name, ROUTE_KEYS[route])
+  return value
+}
+
+function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): ResolvedRemoveRoute {
+  const path = routePath(remove.path, 'routes.remove.path', DEFAULTS.remove.path)
+  // The id must be a path parameter: it is validated as one before any upstream call.
+  if (!path.includes(':userAuthenticatorId')) fail('routes.remove.path', 'expected a path with :userAuthenticatorId')
+  const lock: LockStore = remove.lock === undefined ? memoryLock() : remove.lock as LockStore
+  if (!isLockStore(lock)) fail('routes.remove.lock', 'expected a lock store: memoryLock(), redisLock({ client }) or dynamoDbLock({ client, tableName })')
+  const needed = leaseFor(timeoutMs)
+  if (lock.leaseMs !== undefined && lock.leaseMs < needed) {
+    fail('routes.remove.lock', `its leaseMs ${lock.leaseMs} is shorter than the work it guards: ${needed} ms (two Authsignal calls of ` +
+      `authsignal.timeoutMs ${timeoutMs} ms each, plus a margin); give it leaseMs ≥ ${needed} or leave leaseMs out`)
+  }
+  return {
+    path,
+    protectLast: boolean(remove.protectLast, 'routes.remove.protectLast', DEFAULTS.remove.protectLast),
+    requireChallenge: boolean(remove.requireChallenge, 'routes.remove.requireChallenge', DEFAULTS.remove.requireChallenge),
+    challengeAction: action(remove.challengeAction, 'routes.remove.challengeAction', DEFAULTS.remove.challengeAction),
+    lock,
+    lockWaitMs: integer(remove.lockWaitMs, 'routes.remove.lockWaitMs', DEFAULTS.remove.lockWaitMs, 0, 60_000),
+    leaseMs: lock.leaseMs ?? needed
+  }
+}
+
+export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoutes {
+  if (value !== undefined && !isObject(value)) fail('routes', 'expected an object')
+  const routes = value ?? {}
+  knownKeys(routes, 'routes', Object.keys(ROUTE_KEYS))
+  const token = routeOptions(routes, 'token')
+  const prebuiltUi = routeOptions(routes, 'prebuiltUi')
+  const list = routeOptions(routes, 'list')
+  const remove = routeOptions(routes, 'remove')
+  return {
+    token: token && {
+      path: routePath(token.path, 'routes.token.path', DEFAULTS.token.path),
+      action: action(token.action, 'routes.token.action', DEFAULTS.token.action),
+      scope: token.scope === undefined ? DEFAULTS.token.scope : nonEmptyString(token.scope, 'routes.token.scope'),
+      maxAuthAgeSec: token.maxAuthAgeSec === undefined ? undefined : integer(token.maxAuthAgeSec, 'routes.token.maxAuthAgeSec', 0, 1, 86_400 * 365)
+    },
+    prebuiltUi: prebuiltUi && {
+      path: routePath(prebuiltUi.path, 'routes.prebuiltUi.path', DEFAULTS.prebuiltUi.path),
+      action: action(prebuiltUi.action, 'routes.prebuiltUi.action', DEFAULTS.prebuiltUi.action),
+      redirectUrl: prebuiltUi.redirectUrl === undefined ? undefined : httpUrl(prebuiltUi.redirectUrl, 'routes.prebuiltUi.redirectUrl'),
+      allowedRedirectUrls: prebuiltUi.allowedRedirectUrls === undefined
+        ? []
+        : stringList(prebuiltUi.allowedRedirectUrls, 'routes.prebuiltUi.allowedRedirectUrls').map((url, i) => httpUrl(url, `routes.prebuiltUi.allowedRedirectUrls[${i}]`))
+    },
+    list: list && {
+      path: routePath(list.path, 'routes.list.path', DEFAULTS.list.path),
+      showContactDetails: boolean(list.showContactDetails, 'routes.list.showContactDetails', DEFAULTS.list.showContactDetails)
+    },
+    remove: remove && resolveRemove(remove, timeoutMs)
+  }
+}

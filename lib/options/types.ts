@@ -1,0 +1,148 @@
+// The plugin's options as a host writes them, and as the plugin holds them once resolved.
+import type { Authsignal } from '@authsignal/node'
+import type { LockStore } from '../stores/lock-store.js'
+
+export type TokenUse = 'access' | 'id'
+export type UserIdClaim = 'sub' | 'username' | 'cognito:username'
+
+/** One Cognito user pool whose tokens the plugin accepts. */
+export interface CognitoOptions {
+  /** `<region>_<id>`; any id is accepted when `issuer` is given (cognito-local makes `local_…` ids). */
+  userPoolId: string
+  /** Accepted app clients: `client_id` of access tokens, `aud` of ID tokens. */
+  clientId: string | string[]
+  /** Which kind of token the routes accept; the other kind is refused. Default `'access'`. */
+  tokenUse?: TokenUse
+  /** Exact issuer(s). Default: both forms Cognito issues for the pool (ORIGINAL and UPDATED). */
+  issuer?: string | string[]
+  /** Default `<first issuer>/.well-known/jwks.json`. Never taken from the token. */
+  jwksUri?: string
+  /** Claim used as the Authsignal user id. Default `'sub'`. */
+  userIdClaim?: UserIdClaim
+  /** Put before the claim to make the Authsignal user id, keeping pools apart. Default `''`. */
+  userIdPrefix?: string
+  /** Tolerance for `exp`/`nbf`/`iat`, in seconds. Default 5. */
+  clockToleranceSec?: number
+  /** All of these groups must be in `cognito:groups` (403 otherwise). */
+  requiredGroups?: string[]
+  /** All of these scopes must be in `scope` (403 otherwise; access tokens only). */
+  requiredScopes?: string[]
+  /** Bound on one JWKS fetch, in ms. Default 3000. */
+  jwksTimeoutMs?: number
+  /** After a JWKS fetch that did not yield an unknown `kid` (or failed), no other fetch for this long, in ms. Default 10000. */
+  jwksPenaltyMs?: number
+  /** Verified tokens of this pool kept until their `exp` (0 turns caching off for the pool). Default 10000. */
+  tokenCacheSize?: number
+}
+
+export interface AuthsignalOptions {
+  /** Authsignal server API secret. Required unless `client` is given. Never logged. */
+  apiSecretKey?: string
+  /** Authsignal server API base URL. Default `https://api.authsignal.com/v1`. */
+  apiUrl?: string
+  /** Bound on every upstream call the plugin makes, in ms. Default 5000. */
+  timeoutMs?: number
+  /** An existing `Authsignal` instance to use instead of `apiSecretKey` + `apiUrl`. */
+  client?: Authsignal
+}
+
+export interface TokenRouteOptions {
+  path?: string
+  action?: string
+  scope?: string
+  /** Refuse (401, RFC 9470) when the Cognito `auth_time` is older than this many seconds. */
+  maxAuthAgeSec?: number
+}
+
+export interface PrebuiltUiRouteOptions {
+  path?: string
+  action?: string
+  /** Redirect URL used when the body names none. */
+  redirectUrl?: string
+  /** Redirect URLs a client may ask for in the body; anything else is a 400. */
+  allowedRedirectUrls?: string[]
+}
+
+export interface ListRouteOptions {
+  path?: string
+  /** Show email addresses and phone numbers in full instead of masked. Default false. */
+  showContactDetails?: boolean
+}
+
+export interface RemoveRouteOptions {
+  path?: string
+  /** Refuse to remove the user's last authenticator (409). Default true. */
+  protectLast?: boolean
+  /** Demand an Authsignal token of a completed challenge in the `x-authsignal-token` header. Default false. */
+  requireChallenge?: boolean
+  /** The action that challenge must be for. Default `'removeAuthenticator'`. */
+  challengeAction?: string
+  /** Where removals of one user are serialised: `redisLock(…)` or `dynamoDbLock(…)` for several instances. Default: in this process. */
+  lock?: LockStore
+  /** How long a removal waits for the user's lock held by another, in ms, before a 503. Default 3000. */
+  lockWaitMs?: number
+}
+
+export interface AuthenticatorsPluginOptions {
+  /** One user pool, or several (each token is matched to its pool by its exact `iss`). */
+  cognito: CognitoOptions | CognitoOptions[]
+  authsignal: AuthsignalOptions
+  /** Where the routes mount. Default `'/authenticators'`. */
+  prefix?: string
+  routes?: {
+    token?: TokenRouteOptions | false
+    prebuiltUi?: PrebuiltUiRouteOptions | false
+    list?: ListRouteOptions | false
+    remove?: RemoveRouteOptions | false
+  }
+}
+
+export interface ResolvedPool {
+  userPoolId: string
+  clientIds: string[]
+  tokenUse: TokenUse
+  issuers: string[]
+  jwksUri: string
+  userIdClaim: UserIdClaim
+  userIdPrefix: string
+  clockToleranceMs: number
+  requiredGroups: string[]
+  requiredScopes: string[]
+  jwksTimeoutMs: number
+  jwksPenaltyMs: number
+  tokenCacheSize: number
+  /** Set when telling this pool's user ids from another pool's relies on its subs being UUIDs. */
+  uuidUserIds: boolean
+}
+
+export interface ResolvedAuthsignalOptions {
+  apiSecretKey: string | undefined
+  apiUrl: string
+  timeoutMs: number
+  client: Authsignal | undefined
+}
+
+export interface ResolvedRemoveRoute {
+  path: string
+  protectLast: boolean
+  requireChallenge: boolean
+  challengeAction: string
+  lock: LockStore
+  lockWaitMs: number
+  /** How long the lock is held at most: longer than the work it guards (see lib/stores/user-lock.ts). */
+  leaseMs: number
+}
+
+export interface ResolvedRoutes {
+  token: Required<Omit<TokenRouteOptions, 'maxAuthAgeSec'>> & { maxAuthAgeSec: number | undefined } | false
+  prebuiltUi: { path: string, action: string, redirectUrl: string | undefined, allowedRedirectUrls: string[] } | false
+  list: Required<ListRouteOptions> | false
+  remove: ResolvedRemoveRoute | false
+}
+
+export interface ResolvedOptions {
+  pools: ResolvedPool[]
+  authsignal: ResolvedAuthsignalOptions
+  prefix: string
+  routes: ResolvedRoutes
+}

@@ -1,0 +1,47 @@
+// The small store interface behind the last-authenticator guard, in the spirit of @fastify/rate-limit's
+// stores: the plugin's logic never knows which one it has. One lock per user, held by a random token,
+// for a bounded lease: `memoryLock()` (one process), `redisLock(…)` and `dynamoDbLock(…)` (a fleet).
+import { InvalidOptionError } from '../errors.js'
+
+export interface LockStore {
+  /** Names the store in log lines and errors: 'memory', 'redis', 'dynamodb', or a host's own. */
+  readonly kind: string
+  /** The lease the host configured, if any; checked at registration against the work it guards. */
+  readonly leaseMs?: number | undefined
+  /**
+   * Takes `key` for `leaseMs`, holding `token`, if no one holds it (or its holder's lease has run out).
+   * Resolves true when taken, false when someone else holds it; rejects when the store cannot say.
+   */
+  acquire (key: string, token: string, leaseMs: number, signal: AbortSignal): Promise<boolean>
+  /** Frees `key` if `token` still holds it; never someone else's lock. */
+  release (key: string, token: string, signal: AbortSignal): Promise<void>
+}
+
+/**
+ * A margin on top of the upstream calls' deadlines: the holder's own work between the calls (a few ms),
+ * a store round trip, and clock differences between instances (DynamoDB leases are judged on their clocks).
+ */
+export const LEASE_MARGIN_MS = 2000
+
+/** Upstream calls made while the lock is held: the ownership list, then the delete. */
+export const CALLS_UNDER_LOCK = 2
+
+/** The shortest lease that outlives the work it guards (lib/stores/user-lock.ts says why it always does). */
+export function leaseFor (timeoutMs: number): number {
+  return CALLS_UNDER_LOCK * timeoutMs + LEASE_MARGIN_MS
+}
+
+export function isLockStore (value: unknown): value is LockStore {
+  const store = value as Partial<LockStore> | null
+  return typeof store === 'object' && store !== null && typeof store.kind === 'string' &&
+    typeof store.acquire === 'function' && typeof store.release === 'function'
+}
+
+/** A lease given to a store factory: a positive integer, in ms (checked against the work it guards at registration). */
+export function checkLease (leaseMs: unknown, factory: string): number | undefined {
+  if (leaseMs === undefined) return undefined
+  if (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs) || leaseMs <= 0) {
+    throw new InvalidOptionError(`${factory}({ leaseMs })`, 'expected a positive integer (ms)')
+  }
+  return leaseMs
+}
