@@ -29,3 +29,7 @@ export type {
 export type { AuthenticatorSummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'
+export { memoryLock } from './lib/stores/memory-lock.js'
+export { redisLock, type RedisLockClient, type RedisLockOptions } from './lib/stores/redis-lock.js'
+export { dynamoDbLock, type DynamoDbLockClient, type DynamoDbLockOptions } from './lib/stores/dynamodb-lock.js'
+export type { LockStore } from './lib/stores/lock-store.js'

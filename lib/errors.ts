@@ -36,9 +36,15 @@ export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
 export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed', 409)
 
-// The last-authenticator guard's lock (503: nothing was deleted; retry later).
+// The last-authenticator guard's lock (503 with Retry-After: nothing was deleted; retry later).
 export const LockBusyError = createError<[number]>('FST_AUTHSIGNAL_LOCK_BUSY', 'Another removal for this user is under way: retry later (waited %d ms)', 503)
-export const LockUnavailableError = createError<[string]>('FST_AUTHSIGNAL_LOCK_UNAVAILABLE', 'The lock store cannot be reached (%s): nothing was removed, retry later', 503)
+export const LockUnavailableError = createError<[string]>('FST_AUTHSIGNAL_LOCK_UNAVAILABLE', 'The lock cannot be had (%s): nothing was removed, retry later', 503)
+
+/** A 503 the client may simply retry: Fastify's error handler sends `err.headers` with it. */
+export function retryLater<E extends FastifyError> (err: E, seconds = 1): E {
+  (err as E & { headers?: Record<string, string> }).headers = { 'retry-after': String(seconds) }
+  return err
+}
 
 // Authsignal upstream.
 export const UpstreamError = createError<[string]>('FST_AUTHSIGNAL_UPSTREAM_ERROR', 'Authsignal answered with an error (%s)', 502)

@@ -11,7 +11,7 @@
 // DynamoDB lease is judged on the writers' clocks.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { LockBusyError, LockUnavailableError } from '../errors.js'
+import { LockBusyError, LockUnavailableError, retryLater } from '../errors.js'
 import { LEASE_MARGIN_MS, type LockStore } from './lock-store.js'
 
 /** Bound on one store operation: a store that does not answer is a store we cannot use (fail closed). */
@@ -43,7 +43,7 @@ export class UserLock {
     const { leaseMs, callMs } = this.options
     const lease: Lease = {
       assertTime: () => {
-        if (since + leaseMs - Date.now() < callMs + LEASE_MARGIN_MS / 2) throw new LockUnavailableError('the lock\'s lease ran short')
+        if (since + leaseMs - Date.now() < callMs + LEASE_MARGIN_MS / 2) throw retryLater(new LockUnavailableError('its lease ran short'))
       }
     }
     try {
@@ -69,7 +69,7 @@ export class UserLock {
       })
       if (taken) return at
       const waited = Date.now() - started
-      if (waited >= waitMs) throw new LockBusyError(waited)
+      if (waited >= waitMs) throw retryLater(new LockBusyError(waited))
       await this.pause(key, Math.min(pause, waitMs - waited))
       pause = Math.min(pause * 2, MAX_PAUSE_MS)
     }
@@ -109,7 +109,7 @@ export class UserLock {
       log.error({ lockStore: kind, operation, reason }, operation === 'release'
         ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
         : 'fastify-authsignal-cognito: the lock store failed; nothing was removed')
-      throw new LockUnavailableError(kind)
+      throw retryLater(new LockUnavailableError(`the ${kind} store failed`))
     } finally {
       clearTimeout(timer)
     }
