@@ -25,7 +25,7 @@ function cognitoOf (setup: DemoSetup, extra: Partial<CognitoOptions> = {}): Cogn
 }
 
 /** The plugin as the README registers it, against cognito-local and the emulator. */
-async function appFor (t: Test, cognito: CognitoOptions): Promise<FastifyInstance> {
+async function appFor (t: Test, cognito: CognitoOptions | CognitoOptions[]): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(authenticatorsPlugin, { cognito, authsignal: { apiSecretKey: emulator.secret, apiUrl: emulator.apiUrl } })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))
@@ -108,6 +108,34 @@ t.test('a token of a second pool is refused by its issuer', async (t) => {
   t.equal(refused.status, 401)
   t.equal(refused.json.code, 'FST_COGNITO_TOKEN_ISSUER')
   t.equal((await call(app, 'GET', '/authenticators', tokens.accessToken)).status, 200)
+})
+
+t.test('two cognito-local pools (one shared signing key): a pool-A token is refused where only pool B is configured; with both, each pool\'s users reach only their own authenticators', async (t) => {
+  // The same username in both pools: two different people.
+  const poolB = await ensureDemoSetup({ endpoint, poolName: 'pool-b' })
+  const tokensB = await signIn({ endpoint, ...poolB })
+  t.equal(claims(tokensB.accessToken).username, claims(tokens.accessToken).username, 'one username, two pools')
+
+  const onlyB = await appFor(t, cognitoOf(poolB))
+  const refused = await call(onlyB, 'GET', '/authenticators', tokens.accessToken)
+  t.equal(refused.status, 401)
+  t.equal(refused.json.code, 'FST_COGNITO_TOKEN_ISSUER')
+  t.equal(emulator.requests.length, 0, 'no upstream call')
+
+  const both = await appFor(t, [
+    cognitoOf(pool, { userIdClaim: 'username', userIdPrefix: 'pool-a:' }),
+    cognitoOf(poolB, { userIdClaim: 'username', userIdPrefix: 'pool-b:' })
+  ])
+  const ofA = emulator.seedAuthenticator('pool-a:demo', { verificationMethod: 'EMAIL_OTP', email: 'a@example.com' })
+  const ofB = emulator.seedAuthenticator('pool-b:demo', { verificationMethod: 'SMS', phoneNumber: '+14155550123' })
+  const listed = async (token: string): Promise<string[]> =>
+    (await call(both, 'GET', '/authenticators', token)).json.authenticators.map((a: { userAuthenticatorId: string }) => a.userAuthenticatorId)
+  t.same(await listed(tokens.accessToken), [ofA.userAuthenticatorId], 'pool A\'s demo sees only its own')
+  t.same(await listed(tokensB.accessToken), [ofB.userAuthenticatorId], 'pool B\'s demo sees only its own')
+  t.equal((await call(both, 'DELETE', `/authenticators/${ofB.userAuthenticatorId}`, tokens.accessToken)).status, 404, 'nor can remove the other\'s')
+  t.same(emulator.requests.map(r => r.path), [
+    '/v1/users/pool-a%3Ademo/authenticators', '/v1/users/pool-b%3Ademo/authenticators', '/v1/users/pool-a%3Ademo/authenticators'
+  ], 'every call under the prefixed id of the token\'s own pool')
 })
 
 t.test('an expired token is refused', async (t) => {

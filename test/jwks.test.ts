@@ -28,17 +28,39 @@ t.test('concurrent requests for an unknown kid share one fetch', async t => {
   t.equal(store.status().fetches, 1, 'without a fetch')
 })
 
-t.test('key rotation: a new kid is accepted after one refetch once the penalty window has passed', async t => {
+t.test('key rotation: a key published right after start-up is accepted at once, with one refetch (the prewarm opens no penalty window)', async t => {
   const issuer = await issuerFor(t)
-  const app = await buildApp(t, issuer, { cognito: { jwksPenaltyMs: 100 } })
-  t.equal((await app.inject({ url: '/me', headers: bearer(issuer.mint()) })).statusCode, 200)
+  const app = await buildApp(t, issuer) // the default 10 s penalty window
+  t.equal(issuer.jwksRequests, 1, 'prewarmed')
   issuer.rotate()
-  await sleep(150)
   const before = issuer.jwksRequests
   t.equal((await app.inject({ url: '/me', headers: bearer(issuer.mint()) })).statusCode, 200, 'token signed with the new key')
   t.equal(issuer.jwksRequests, before + 1, 'one refetch')
+  issuer.rotate()
+  t.equal((await app.inject({ url: '/me', headers: bearer(issuer.mint()) })).statusCode, 200, 'and again after a refetch that found its kid')
+  t.equal(issuer.jwksRequests, before + 2)
   t.equal((await app.inject({ url: '/me', headers: bearer(issuer.mint()) })).statusCode, 200)
-  t.equal(issuer.jwksRequests, before + 1, 'no further fetch for a known kid')
+  t.equal(issuer.jwksRequests, before + 2, 'no further fetch for a known kid')
+})
+
+t.test('a flood of random kids right after start-up and later: at most one fetch per penalty window each time', async t => {
+  const issuer = await issuerFor(t)
+  // A generous fetch timeout: 2,000 requests at once can hold the event loop for seconds on a busy machine.
+  const app = await buildApp(t, issuer, { cognito: { jwksPenaltyMs: 300, jwksTimeoutMs: 30_000 } })
+  const flood = async (): Promise<number> => {
+    const before = issuer.jwksRequests
+    const tokens = Array.from({ length: 2000 }, (_, i) => issuer.mint({ header: { kid: `random-${i}-${Math.random()}` } }))
+    const answers = await Promise.all(tokens.map(token => app.inject({ url: '/me', headers: bearer(token) })))
+    t.same([...new Set(answers.map(res => res.json().code))], ['FST_COGNITO_TOKEN_UNKNOWN_KEY'], 'every random kid is a 401')
+    return issuer.jwksRequests - before
+  }
+  const atStart = await flood()
+  t.ok(atStart <= 1, `right after start-up: ${atStart} fetch(es)`)
+  // Wait for the window to pass: then one fetch may be made again.
+  const until = Date.now() + 300
+  while (Date.now() <= until) await sleep(until - Date.now() + 1)
+  const later = await flood()
+  t.ok(later <= 1, `later: ${later} fetch(es)`)
 })
 
 t.test('a kid removed from the JWKS is refused after the next refetch', async t => {

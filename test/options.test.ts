@@ -4,6 +4,7 @@ import t from 'tap'
 import { Authsignal } from '@authsignal/node'
 import authenticatorsPlugin from '../index.js'
 import { DEFAULTS, resolveOptions } from '../lib/options/index.js'
+import { memoryLock } from '../index.js'
 
 const cognito = { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client-1' }
 const authsignal = { apiSecretKey: 'secret' }
@@ -118,4 +119,29 @@ t.test('a bad option fails register', async t => {
   t.teardown(() => app.close())
   app.register(authenticatorsPlugin, { cognito: { ...cognito, tokenUse: 'refresh' as 'access' }, authsignal })
   await t.rejects(async () => { await app.ready() }, /Invalid option cognito\.tokenUse/)
+})
+
+t.test('unknown keys are refused at every level, with the option probably meant', async t => {
+  const rows: Array<[string, unknown, RegExp]> = [
+    ['a misspelt gate', { cognito: { ...cognito, requiredGroup: ['admins'] }, authsignal }, /Invalid option cognito\.requiredGroup: unknown option \(did you mean requiredGroups\?\)/],
+    ['a misspelt route', { cognito, authsignal, routes: { tokn: false } }, /Invalid option routes\.tokn: unknown option \(did you mean token\?\)/],
+    ['a misspelt top-level option', { cognito, authsignal, prefx: '/mfa' }, /Invalid option prefx: unknown option \(did you mean prefix\?\)/],
+    ['a misspelt authsignal option', { cognito, authsignal: { ...authsignal, timeout: 100 } }, /Invalid option authsignal\.timeout: unknown option \(did you mean timeoutMs\?\)/],
+    ['a misspelt route option', { cognito, authsignal, routes: { remove: { protectlast: false } } }, /routes\.remove\.protectlast: unknown option \(did you mean protectLast\?\)/],
+    ['nothing close', { cognito, authsignal, routes: { list: { zzzzzzzzzzzz: 1 } } }, /routes\.list\.zzzzzzzzzzzz: unknown option \(expected one of path, showContactDetails\)/]
+  ]
+  for (const [name, options, message] of rows) t.throws(() => resolveOptions(options), { code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', message }, name)
+})
+
+t.test('routes.remove.lock: a store object, with a lease no shorter than the work it guards', async t => {
+  const withLock = (lock: unknown, extra: Record<string, unknown> = {}) => ({ cognito, authsignal: { ...authsignal, timeoutMs: 1000 }, routes: { remove: { lock, ...extra } } })
+  t.throws(() => resolveOptions(withLock({ acquire: async () => true })), { message: /routes\.remove\.lock: expected a lock store/ }, 'a store without the expected methods')
+  t.throws(() => resolveOptions(withLock({ ...memoryLock(), leaseMs: 3999 })),
+    { message: /routes\.remove\.lock: its leaseMs 3999 is shorter than the work it guards: 4000 ms \(two Authsignal calls of authsignal\.timeoutMs 1000 ms each, plus a margin\)/ },
+    'a lease shorter than two calls and the margin')
+  const fits = resolveOptions(withLock({ ...memoryLock(), leaseMs: 4000 })).routes.remove
+  t.equal(fits && fits.leaseMs, 4000, 'a lease that covers them is kept')
+  const derived = resolveOptions(withLock(memoryLock())).routes.remove
+  t.equal(derived && derived.leaseMs, 4000, 'without a leaseMs the lease is derived from authsignal.timeoutMs')
+  t.throws(() => resolveOptions(withLock(memoryLock(), { lockWaitMs: -1 })), { message: /routes\.remove\.lockWaitMs: expected an integer from 0 to 60000/ })
 })

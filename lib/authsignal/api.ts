@@ -2,6 +2,7 @@
 // paths unencoded), the deadline, the expected answer shape (anything else is a 502, never a 500 further
 // down) and the error mapping. Routes call these methods and nothing below them.
 import type { Authsignal } from '@authsignal/node'
+import type { FastifyError } from '@fastify/error'
 import { UpstreamBadResponseError } from '../errors.js'
 import { withDeadline } from './client.js'
 
@@ -49,11 +50,27 @@ function segment (id: string): string {
   return encodeURIComponent(id)
 }
 
+/** The outcome of the last call to Authsignal, for health checks: they read it instead of calling upstream. */
+export interface LastCall { at: string, operation: string, ok: boolean, code?: string }
+
 export class AuthsignalApi {
+  private last: LastCall | undefined
+
   constructor (readonly client: Authsignal, private readonly timeoutMs: number) {}
 
+  get lastCall (): LastCall | undefined {
+    return this.last
+  }
+
   private async call<T> (operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
-    return await withDeadline(this.client, this.timeoutMs, operation, fn)
+    try {
+      const answer = await withDeadline(this.client, this.timeoutMs, operation, fn)
+      this.last = { at: new Date().toISOString(), operation, ok: true }
+      return answer
+    } catch (err) {
+      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code }
+      throw err
+    }
   }
 
   /** Tracks `action` with the `add:authenticators`-style scope: the token lets a client SDK enrol an authenticator. */
