@@ -9,8 +9,8 @@ import {
   type AuthsignalEmulator,
   type AuthsignalEmulatorOptions
 } from '../lib/testing/authsignal-emulator.js'
-import { signToken, verifyToken } from '../lib/testing/authsignal-emulator-token.js'
-import { doneHref, renderPrebuiltPage } from '../lib/testing/authsignal-emulator-page.js'
+import { signToken, verifyToken } from '../lib/testing/emulator/token.js'
+import { doneHref, renderPrebuiltPage } from '../lib/testing/emulator/page.js'
 
 // The part of @authsignal/browser used here (its .d.ts files do not resolve under NodeNext).
 interface BrowserResult { data?: Record<string, unknown>, error?: string, errorCode?: string }
