@@ -450,7 +450,7 @@ t.test('client API: a missing, forged or revoked token is 401 unauthorized; an e
 t.test('client API: unknown routes and non-POST methods are 404', async (t) => {
   const { emu, sdk } = await start(t)
   const { token } = await sdk.track({ userId: 'u1', action: 'addAuthenticator' })
-  t.equal((await client(emu, 'verify/totp', token, {})).status, 404)
+  t.equal((await client(emu, 'verify/push', token, {})).status, 404)
   const get = await fetch(`${emu.apiUrl}/client/user-authenticators/email-otp`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(get.status, 404)
 })

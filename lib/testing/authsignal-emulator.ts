@@ -1,25 +1,29 @@
-// A local Authsignal: the part of the server API v1 that @authsignal/node uses, plus the client API
-// calls @authsignal/browser makes to enrol and verify an email OTP authenticator, and a minimal
-// pre-built UI page. It ships to hosts as `fastify-authsignal-cognito/testing`; its parts are in
-// ./emulator/ (store, server API, client API, HTTP shell), this file puts them together.
+// A local Authsignal: the part of the server API v1 that @authsignal/node uses, the client API calls
+// @authsignal/browser makes for email OTP, passkeys and authenticator apps, and a minimal pre-built UI
+// page. It ships to hosts as `fastify-authsignal-cognito/testing`; its parts are in ./emulator/ (store,
+// server API, client API, HTTP shell), this file puts them together.
+import { randomBytes } from 'node:crypto'
 import { EmulatorStore } from './emulator/store.js'
 import { TokenIssuer } from './emulator/token.js'
+import { relyingParty, userHandle } from './emulator/webauthn.js'
 import { createServerApi } from './emulator/server-api.js'
 import { createClientApi, prebuiltPage, type ClientContext } from './emulator/client-api.js'
 import { startShell } from './emulator/shell.js'
 import type { AuthsignalEmulator, AuthsignalEmulatorOptions } from './emulator/types.js'
 
 export type {
-  AuthsignalEmulator, AuthsignalEmulatorOptions, EmulatorFault, RecordedRequest, SeedAuthenticator, SentOtp,
-  UserAuthenticator
+  AuthenticatorChange, AuthsignalEmulator, AuthsignalEmulatorOptions, EmulatorFault, ParsedUserAgent, RecordedRequest,
+  SeedAuthenticator, SentOtp, UserAuthenticator, WebauthnCredential, WebauthnOptions
 } from './emulator/types.js'
 
 export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions = {}): Promise<AuthsignalEmulator> {
   const secret = opts.secret ?? 'emulator-secret'
   const tenantId = opts.tenantId ?? 'emulator-tenant'
   const store = new EmulatorStore()
+  if (opts.onAuthenticatorChange !== undefined) store.events.on('authenticatorChange', opts.onAuthenticatorChange)
   const tokens = new TokenIssuer(tenantId, opts.tokenTtlSec ?? 600, store.actions)
-  const client: ClientContext = { store, tokens, onOtp: opts.onOtp }
+  const rp = relyingParty(opts.webauthn)
+  const client: ClientContext = { store, tokens, tenantId, rp, onOtp: opts.onOtp }
   const shell = await startShell(opts.port ?? 0, {
     serverApi: createServerApi({ secret, store, tokens, baseUrl: () => tokens.issuer }),
     clientApi: createClientApi(client),
@@ -34,13 +38,21 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
     tenantId,
     requests: shell.requests,
     sentOtps: store.sentOtps,
+    events: store.events,
+    webauthn: { rpId: rp.rpId, rpName: rp.rpName, userHandle },
     clearRequests: () => { shell.requests.length = 0 },
     seedAuthenticator: (userId, a) => store.addAuthenticator(userId, a),
-    authenticators: (userId) => store.list(userId).map((a) => ({ ...a })),
+    authenticators: (userId) => store.list(userId).map((a) => structuredClone(a)),
+    seedRecoveryCodes: (userId, codes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex'))) => {
+      // Listed only: @authsignal/browser has no recovery code calls, so nothing here verifies a code.
+      return { authenticator: store.addAuthenticator(userId, { verificationMethod: 'RECOVERY_CODE' }), codes: [...codes] }
+    },
     setFault: shell.setFault,
-    completeChallenge: (userId, action, verificationMethod = 'EMAIL_OTP') => {
+    completeChallenge: (userId, action, verificationMethod, userAuthenticatorId) => {
+      const by = userAuthenticatorId === undefined ? undefined : store.find(userId, userAuthenticatorId)
+      if (userAuthenticatorId !== undefined && by === undefined) throw new Error(`completeChallenge: ${userId} has no authenticator ${userAuthenticatorId}`)
       const record = store.createAction(userId, action, {}, 'CHALLENGE_REQUIRED')
-      store.succeed(record, verificationMethod)
+      store.succeed(record, by, verificationMethod ?? by?.verificationMethod ?? 'EMAIL_OTP')
       return tokens.issue(record)
     },
     reset: () => {

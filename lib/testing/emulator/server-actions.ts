@@ -1,4 +1,4 @@
-// Server API routes about actions: track, get action, validate challenge.
+// Server API routes about actions: track, get action, query a user's actions, validate challenge.
 import { compact, errorReply, isRecord } from './http.js'
 import type { Route, ServerApiContext } from './server-api.js'
 
@@ -41,6 +41,35 @@ export function actionRoutes ({ store, tokens, baseUrl }: ServerApiContext): Rou
             createdAt: record.createdAt,
             verificationMethod: record.verificationMethod
           })
+        }
+      }
+    },
+    {
+      // queryUserActions: newest first; `codes` is a comma-separated list of action codes. Authsignal's
+      // default window and paging are not emulated: every action of the user that matches is listed.
+      method: 'GET',
+      pattern: ['users', ':userId', 'actions'],
+      handle: ({ userId }, _body, query) => {
+        const codes = query.get('codes')?.split(',')
+        const state = query.get('state')
+        const fromDate = query.get('fromDate')
+        const from = fromDate === null ? '' : new Date(fromDate)
+        if (from !== '' && Number.isNaN(from.getTime())) return errorReply(400, 'invalid_request', 'fromDate must be an ISO 8601 date')
+        const since = from === '' ? '' : from.toISOString()
+        const found = [...store.actions.values()].reverse().filter((r) => r.userId === userId &&
+          (codes === undefined || codes.includes(r.action)) && (state === null || r.state === state) && r.createdAt >= since)
+        return {
+          status: 200,
+          body: found.map((r) => compact({
+            actionCode: r.action,
+            idempotencyKey: r.idempotencyKey,
+            createdAt: r.createdAt,
+            updatedAt: r.stateUpdatedAt,
+            state: r.state,
+            stateUpdatedAt: r.stateUpdatedAt,
+            verificationMethod: r.verificationMethod,
+            verifiedByAuthenticatorId: r.verifiedByAuthenticatorId
+          }))
         }
       }
     },
