@@ -79,7 +79,9 @@ t.test('registration: refused without scope for an enrolled user, for an unknown
 
 t.test('sign-in without a token: the tenant id as Basic auth, an action to start, challenges good once', async (t) => {
   const { emu, sdk } = await start(t, { tenantId: 'tenant/ü' })
-  t.match(await call(emu, 'challenge', tenant(emu), {}), { status: 400, json: { errorCode: 'invalid_request', errorDescription: /action/ } })
+  for (const action of [undefined, '', 'sign in', 'x'.repeat(65)]) {
+    t.match(await call(emu, 'challenge', tenant(emu), { action }), { status: 400, json: { errorCode: 'invalid_request', errorDescription: /action/ } }, String(action))
+  }
   const started = await call(emu, 'challenge', tenant(emu), { action: 'login' })
   t.match(started, { status: 200, json: { challengeId: /^[0-9a-f-]{36}$/ } })
   const { challengeId } = started.json

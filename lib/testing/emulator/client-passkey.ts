@@ -7,10 +7,12 @@ import { now, type ActionRecord, type PasskeySecret, type PendingWebauthn } from
 import { forbidden, withToken, type ClientContext, type ClientRoute } from './client-api.js'
 import { simpleWebAuthn, userHandle, type AuthenticationResponseJSON, type RegistrationResponseJSON } from './webauthn.js'
 import { aaguidMapping, credentialName, parseUserAgent } from './passkey-metadata.js'
-import type { UserAuthenticator } from './types.js'
+import type { UserAuthenticator, WebauthnCredential } from './types.js'
 
-// Emulator choice where Authsignal documents none: the action a passkey sign-in without a token creates.
+// The action a passkey sign-in with neither token nor action creates: Authsignal documents none, its docs'
+// example action is this one. Action codes as the docs validate them.
 const SIGN_IN_ACTION = 'signInWithPasskey'
+const ACTION_CODE = /^[a-zA-Z0-9_-]{1,64}$/
 
 function invalidCredential (description: string): Reply {
   return errorReply(400, 'invalid_credential', description)
@@ -43,10 +45,12 @@ export function passkeyRoutes ({ store, tokens, rp }: ClientContext): Record<str
     return { response, expectedChallenge: pending.challenge as string, expectedOrigin: rp.expectedOrigin(response), expectedRPID: rp.rpId, requireUserVerification: false }
   }
 
+  // The user's passkeys as WebAuthn credential descriptors (to exclude at registration, allow at sign-in).
   function passkeysOf (userId: string): Array<{ id: string, transports?: string[] }> {
-    return store.list(userId).flatMap((a) => {
-      return a.webauthnCredential === undefined ? [] : [compact({ id: a.webauthnCredential.credentialId, transports: (store.passkeys.get(a.userAuthenticatorId) as PasskeySecret).transports })]
-    })
+    return store.list(userId).filter((a) => a.webauthnCredential !== undefined).map((a) => compact({
+      id: (a.webauthnCredential as WebauthnCredential).credentialId,
+      transports: (store.passkeys.get(a.userAuthenticatorId) as PasskeySecret).transports
+    }))
   }
 
   return {
@@ -118,7 +122,7 @@ export function passkeyRoutes ({ store, tokens, rp }: ClientContext): Record<str
     challenge: {
       tenant: true,
       handle: ({ body }) => {
-        if (typeof body.action !== 'string' || body.action === '') return errorReply(400, 'invalid_request', 'action is required')
+        if (typeof body.action !== 'string' || !ACTION_CODE.test(body.action)) return errorReply(400, 'invalid_request', 'action is required, matching ^[a-zA-Z0-9_-]{1,64}$')
         const challengeId = randomUUID()
         store.webauthn.set(challengeId, { ceremony: 'authentication', action: body.action })
         return { status: 200, body: { challengeId } }
@@ -167,7 +171,7 @@ export function passkeyRoutes ({ store, tokens, rp }: ClientContext): Record<str
         const handle = response.response.userHandle
         if (handle !== undefined && handle !== userHandle(authenticator.userId)) return invalidCredential('The user handle does not match the passkey\'s user')
         secret.counter = verification.authenticationInfo.newCounter
-        ;(authenticator.webauthnCredential as NonNullable<UserAuthenticator['webauthnCredential']>).credentialBackedUp = verification.authenticationInfo.credentialBackedUp
+        ;(authenticator.webauthnCredential as WebauthnCredential).credentialBackedUp = verification.authenticationInfo.credentialBackedUp
         const action = record ?? store.createAction(authenticator.userId, pending.action ?? SIGN_IN_ACTION, {}, 'CHALLENGE_REQUIRED')
         store.succeed(action, authenticator)
         return {

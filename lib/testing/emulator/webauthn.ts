@@ -16,7 +16,8 @@ export interface RelyingParty {
 
 const LOCALHOST = /^https?:\/\/localhost(:\d{1,5})?$/
 
-// Default: rpId 'localhost' and any http(s)://localhost[:port] origin. WebAuthn needs a secure context
+// Default: rpId 'localhost' and any http(s)://localhost[:port] origin (what Authsignal's docs advise a
+// development tenant to configure, for whatever port the app runs on). WebAuthn needs a secure context
 // (http://localhost is one) and an RP id that is the page's host or a registrable suffix of it; an IP
 // address such as 127.0.0.1 is never a valid RP id, so a page that uses passkeys runs on localhost.
 export function relyingParty (opts: WebauthnOptions = {}): RelyingParty {
