@@ -9,8 +9,8 @@ import {
   type AuthsignalEmulator,
   type AuthsignalEmulatorOptions
 } from '../lib/testing/authsignal-emulator.js'
-import { signToken, verifyToken } from '../lib/testing/authsignal-emulator-token.js'
-import { doneHref, renderPrebuiltPage } from '../lib/testing/authsignal-emulator-page.js'
+import { signToken, verifyToken } from '../lib/testing/emulator/token.js'
+import { doneHref, renderPrebuiltPage } from '../lib/testing/emulator/page.js'
 
 // The part of @authsignal/browser used here (its .d.ts files do not resolve under NodeNext).
 interface BrowserResult { data?: Record<string, unknown>, error?: string, errorCode?: string }
@@ -450,7 +450,7 @@ t.test('client API: a missing, forged or revoked token is 401 unauthorized; an e
 t.test('client API: unknown routes and non-POST methods are 404', async (t) => {
   const { emu, sdk } = await start(t)
   const { token } = await sdk.track({ userId: 'u1', action: 'addAuthenticator' })
-  t.equal((await client(emu, 'verify/totp', token, {})).status, 404)
+  t.equal((await client(emu, 'verify/push', token, {})).status, 404)
   const get = await fetch(`${emu.apiUrl}/client/user-authenticators/email-otp`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(get.status, 404)
 })

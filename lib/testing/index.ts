@@ -1,11 +1,13 @@
 // `fastify-authsignal-cognito/testing`: real local stand-ins for hosts' own tests — a Cognito-like token
-// issuer with a JWKS over HTTP, and an Authsignal emulator for the server SDK and the web SDK.
+// issuer with a JWKS over HTTP, and an Authsignal emulator for the server SDK and the web SDK (email OTP,
+// passkeys, authenticator apps).
 export {
   generateSigningKey, signJwt, startCognitoIssuer,
   type CognitoIssuer, type CognitoIssuerOptions, type JwksFault, type MintOptions
 } from './cognito-issuer.js'
 export {
   startAuthsignalEmulator,
-  type AuthsignalEmulator, type AuthsignalEmulatorOptions, type EmulatorFault, type RecordedRequest,
-  type SeedAuthenticator, type SentOtp, type UserAuthenticator
+  type AuthenticatorChange, type AuthsignalEmulator, type AuthsignalEmulatorOptions, type EmulatorFault,
+  type ParsedUserAgent, type RecordedRequest, type SeedAuthenticator, type SentOtp, type UserAuthenticator,
+  type WebauthnCredential, type WebauthnOptions
 } from './authsignal-emulator.js'

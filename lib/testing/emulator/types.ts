@@ -1,0 +1,123 @@
+// The Authsignal emulator's public types: its options, its records, and the handle tests drive it by.
+import type { EventEmitter } from 'node:events'
+
+export interface AuthsignalEmulatorOptions {
+  secret?: string // API secret: the Basic auth username (password empty). Default 'emulator-secret'
+  tenantId?: string // default 'emulator-tenant'
+  port?: number // default 0 (any free port)
+  tokenTtlSec?: number // lifetime of the tokens it issues, default 600
+  onOtp?: (info: { userId: string, email: string, code: string }) => void // each email OTP it "sends"
+  webauthn?: WebauthnOptions
+  onAuthenticatorChange?: (change: AuthenticatorChange) => void // also emitted on `events`
+}
+
+export interface WebauthnOptions {
+  rpId?: string // default 'localhost': the page must be served from localhost (WebAuthn refuses IP addresses)
+  rpName?: string // default 'Authsignal emulator'
+  origins?: string[] // exact origins allowed; default any http(s)://localhost[:port]
+}
+
+export type EmulatorFault =
+  | { kind: 'latency', ms: number } // answers normally after ms
+  | { kind: 'hang' } // never answers until close()
+  | { kind: 'status', status: number, body?: unknown } // body defaults to an Authsignal error body
+  | { kind: 'garbage' } // 200 with a non-JSON text/html body
+  | { kind: 'wrongContentType' } // answers normally, but as text/plain
+  | { kind: 'reset' } // destroys the socket after the headers and part of the body
+  | { kind: 'huge', bytes: number } // 200 JSON body of that many bytes
+
+export interface RecordedRequest {
+  method: string
+  url: string // raw request URL exactly as received
+  path: string // its pathname, not decoded nor normalised
+  body: unknown // parsed JSON, raw text when not JSON, undefined when empty
+  authorized: boolean // carried valid credentials (server API: the secret; client API and page: a valid token)
+}
+
+export interface UserAuthenticator {
+  userId: string
+  userAuthenticatorId: string
+  verificationMethod: string
+  createdAt: string
+  verifiedAt?: string
+  lastVerifiedAt?: string
+  email?: string
+  phoneNumber?: string
+  username?: string
+  displayName?: string
+  webauthnCredential?: WebauthnCredential // passkeys only
+}
+
+// The shape of @authsignal/node's WebauthnCredential (see emulator/passkey-metadata.ts for what is sourced).
+export interface WebauthnCredential {
+  credentialId: string // base64url, as the browser's PublicKeyCredential.id
+  deviceId: string
+  name: string
+  aaguid: string
+  aaguidMapping?: { name: string, svgIconLight: string, svgIconDark: string }
+  credentialBackedUp: boolean
+  credentialDeviceType: string // 'singleDevice' | 'multiDevice'
+  authenticatorAttachment?: string // 'platform' | 'cross-platform'
+  parsedUserAgent?: ParsedUserAgent
+}
+
+export interface ParsedUserAgent {
+  ua: string
+  browser: { name?: string, version?: string, major?: string }
+  device: { model?: string, type?: string, vendor?: string }
+  engine: { name?: string, version?: string }
+  os: { name?: string, version?: string }
+  cpu: { architecture?: string }
+}
+
+// What the emulator reports when an authenticator is added, verified (lastVerifiedAt moves) or removed;
+// the names are Authsignal's webhook event types.
+export interface AuthenticatorChange {
+  type: 'authenticator.created' | 'authenticator.updated' | 'authenticator.deleted'
+  time: string
+  authenticator: UserAuthenticator // a copy
+}
+
+export interface SeedAuthenticator {
+  verificationMethod: string
+  email?: string
+  phoneNumber?: string
+  displayName?: string
+  userAuthenticatorId?: string
+  createdAt?: string
+  verifiedAt?: string
+}
+
+export interface SentOtp { userId: string, email: string, code: string }
+
+export interface AuthsignalEmulator {
+  url: string // http://127.0.0.1:PORT
+  apiUrl: string // `${url}/v1`: apiUrl for @authsignal/node and baseUrl for @authsignal/browser
+  secret: string
+  tenantId: string
+  requests: RecordedRequest[] // every request received, in order; headers are never stored
+  sentOtps: SentOtp[] // every email OTP "sent", in order
+  clearRequests (): void
+  seedAuthenticator (userId: string, a: SeedAuthenticator): UserAuthenticator
+  authenticators (userId: string): UserAuthenticator[]
+  // Applies to server API requests (/v1/... except /v1/client/...) whose pathname matches `path`,
+  // for the next `times` of them (default: until cleared). One fault at a time; null clears it.
+  setFault (fault: EmulatorFault | null, opts?: { path?: RegExp, times?: number }): void
+  // Creates an action in state CHALLENGE_SUCCEEDED and returns its token (step-up tests). With
+  // userAuthenticatorId (one of the user's), that authenticator completed it: it becomes the action's
+  // verifiedByAuthenticatorId, its lastVerifiedAt moves, and verificationMethod defaults to its method.
+  completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string): string
+  // Gives the user a RECOVERY_CODE authenticator, as Authsignal lists recovery codes, and returns it with
+  // the codes (default: ten random ones). The codes are for show: no emulated route verifies them.
+  seedRecoveryCodes (userId: string, codes?: string[]): { authenticator: UserAuthenticator, codes: string[] }
+  events: EventEmitter<{ authenticatorChange: [AuthenticatorChange] }>
+  webauthn: {
+    rpId: string
+    rpName: string
+    // The WebAuthn user handle (user.id, base64url) the emulator registers passkeys under: what a page
+    // passes as `userId` to PublicKeyCredential.signalAllAcceptedCredentials.
+    userHandle (userId: string): string
+  }
+  reset (): void // clears authenticators, actions, codes, faults, requests
+  close (): Promise<void> // closes the server and every open socket, hung ones too
+}
