@@ -4,6 +4,7 @@ import type { Authsignal } from '@authsignal/node'
 import type { CognitoClaims } from './lib/cognito/claims.js'
 import type { AuthenticateHook } from './lib/cognito/verifier.js'
 import { authenticatorsPlugin } from './lib/plugin.js'
+import type { AuthenticatorsStatus } from './lib/status.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +12,8 @@ declare module 'fastify' {
     authsignal: Authsignal
     /** Verifies the Cognito bearer token; use as `onRequest` or `preHandler` on any route. */
     authenticate: AuthenticateHook
+    /** For health checks: keys held per pool, the last JWKS fetch, the last Authsignal call. Reads memory only. */
+    authenticatorsStatus: () => AuthenticatorsStatus
   }
   interface FastifyRequest {
     /** The verified Cognito claims, set by `app.authenticate`. */
@@ -21,9 +24,11 @@ declare module 'fastify' {
 export { authenticatorsPlugin }
 export default authenticatorsPlugin
 export type { CognitoClaims } from './lib/cognito/claims.js'
-export type { AuthenticateHook } from './lib/cognito/verifier.js'
+export type { AuthenticateHook, PoolStatus } from './lib/cognito/verifier.js'
+export type { AuthenticatorsStatus } from './lib/status.js'
+export type { LastCall } from './lib/authsignal/api.js'
 export type {
-  AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, PrebuiltUiRouteOptions,
+  AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions,
   RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
 } from './lib/options/index.js'
 export type { AuthenticatorSummary } from './lib/routes/list.js'

@@ -35,7 +35,9 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
   await app.register(rateLimit, { hook: 'preHandler', max: 120, timeWindow: '1 minute', keyGenerator: (request) => request.user?.sub ?? request.ip })
   await app.register(authenticatorsPlugin, {
     cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
-    authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl }
+    authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl },
+    // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
+    openapi: { securityScheme: 'bearerAuth' }
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))
   return app

@@ -41,7 +41,8 @@ const CREDENTIAL_PARAM = /^(?:.*token.*|.*secret.*|.*password.*|.*key|code|auth.
 const QUERY_PARAM = /([?&])([^=&#]*)=([^&#]*)/g
 const MAX_CAUSE_DEPTH = 3
 
-function scrub (text: string): string {
+/** `text` with JWT-shaped strings replaced by `[Redacted]`. */
+export function scrub (text: string): string {
   return text.replace(JWT_SHAPED, CENSOR)
 }
 

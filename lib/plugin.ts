@@ -7,11 +7,16 @@ import { createAuthsignalClient } from './authsignal/client.js'
 import type { CognitoClaims } from './cognito/claims.js'
 import { createCognitoVerifier } from './cognito/verifier.js'
 import { resolveOptions, type AuthenticatorsPluginOptions } from './options/index.js'
+import { optionWarnings } from './options/warnings.js'
 import { routeContext } from './routes/context.js'
 import { authenticatorRoutes } from './routes/index.js'
+import { statusOf } from './status.js'
 
 async function authenticators (fastify: FastifyInstance, opts: AuthenticatorsPluginOptions): Promise<void> {
   const options = resolveOptions(opts)
+  for (const warning of optionWarnings({ pools: options.pools, apiUrl: options.authsignal.apiUrl, hasClient: options.authsignal.client !== undefined })) {
+    fastify.log.warn(`fastify-authsignal-cognito: ${warning}`)
+  }
   const verifier = createCognitoVerifier(fastify, options.pools)
   const client = options.authsignal.client ?? createAuthsignalClient({ apiSecretKey: options.authsignal.apiSecretKey as string, apiUrl: options.authsignal.apiUrl })
   const api = new AuthsignalApi(client, options.authsignal.timeoutMs)
@@ -20,6 +25,7 @@ async function authenticators (fastify: FastifyInstance, opts: AuthenticatorsPlu
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<CognitoClaims | null>('user', null)
   fastify.decorate('authsignal', client)
   fastify.decorate('authenticate', verifier.authenticate)
+  fastify.decorate('authenticatorsStatus', statusOf(verifier, api))
   const context = routeContext(api, verifier.authenticate, options)
   await fastify.register(async (routes) => authenticatorRoutes(routes, context), { prefix: options.prefix })
 }

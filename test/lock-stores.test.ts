@@ -49,6 +49,12 @@ for (const [kind, store] of stores) {
   })
 }
 
+t.test('a lease given to a store factory is kept (and checked at registration)', async t => {
+  t.equal(redisLock({ client: redis, leaseMs: 20_000 }).leaseMs, 20_000)
+  t.equal(dynamoDbLock({ client: dynamo.client(), tableName: LOCK_TABLE, leaseMs: 30_000 }).leaseMs, 30_000)
+  t.equal(redisLock({ client: redis }).leaseMs, undefined, 'none given: derived at registration')
+})
+
 t.test('redisLock keeps its keys under its prefix', async t => {
   const store = redisLock({ client: redis, prefix: 'my-app:locks:' })
   await store.acquire('user-1', 'token', 10_000, signal)

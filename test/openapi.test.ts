@@ -1,4 +1,6 @@
 // examples/openapi.ts + the plugin: the OpenAPI 3 document @fastify/swagger builds from the routes' schemas.
+import swagger from '@fastify/swagger'
+import { Validator } from '@seriousme/openapi-schema-validator'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
@@ -43,11 +45,54 @@ async function documentedApp (t: Test) {
   await app.register(authenticatorsPlugin, {
     // Nothing listens on port 9: the document needs no keys and no Authsignal.
     cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client', jwksUri: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 200 },
-    authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' }
+    authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' },
+    openapi: { securityScheme: 'bearerAuth' }
   })
   await app.ready()
   return { app, doc: app.swagger() as unknown as Document }
 }
+
+const PLUGIN = {
+  cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client', jwksUri: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 200 },
+  authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' }
+}
+
+/** What a real OpenAPI validator says of a document (the errors, or none). */
+async function validate (doc: unknown): Promise<unknown> {
+  const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)))
+  return result.valid ? [] : result.errors
+}
+
+t.test('a host with @fastify/swagger\'s default options (no security schemes) gets a valid document', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger, { openapi: {} })
+  await app.register(authenticatorsPlugin, PLUGIN)
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  const op = doc.paths['/authenticators/token']?.post as Operation
+  t.equal(op.security, undefined, 'no requirement on a scheme the host never declared')
+  t.match(op.responses['401']?.description, /Cognito token/, 'the 401 says a Cognito bearer token is needed')
+})
+
+t.test('a host that declares its own bearer scheme under another name has the routes reference it', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger, {
+    openapi: { components: { securitySchemes: { cognito: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } } }
+  })
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'cognito' } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  for (const route of ROUTES) t.same(doc.paths[route.path]?.[route.method]?.security, [{ cognito: [] }], `${route.method} ${route.path}`)
+})
+
+t.test('the example app\'s document is valid OpenAPI', async t => {
+  const { doc } = await documentedApp(t)
+  t.same(await validate(doc), [])
+})
 
 t.test('the document: info, the bearerAuth scheme, the four routes and nothing else of the plugin', async t => {
   const { doc } = await documentedApp(t)

@@ -27,7 +27,8 @@ async function app (cognito: CognitoOptions[]): Promise<FastifyInstance> {
     } catch {
       mutable = false
     }
-    return { user: request.user, mutable }
+    const nested = request.user.identities as object[] | undefined
+    return { user: request.user, mutable, nestedFrozen: nested === undefined ? null : Object.isFrozen(nested[0]) }
   })
   t.teardown(() => host.close())
   await host.ready()
@@ -95,7 +96,8 @@ t.test('an unprefixed pool keeps its Authsignal ids beside a prefixed one, when 
 
 t.test('request.user is the token\'s claims, frozen, without Cognito\'s per-token identifiers', async t => {
   const host = await app(pools())
-  const token = poolA.mint({ sub: ALICE, groups: ['admins'] })
+  // A federated user's ID token carries nested claims (`identities`): frozen too.
+  const token = poolA.mint({ sub: ALICE, groups: ['admins'], claims: { identities: [{ providerName: 'Google', userId: '123' }] } })
   const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'))
   for (const round of ['verified', 'from the cache']) {
     const res = (await host.inject({ url: '/claims', headers: bearer(token) })).json()
@@ -104,6 +106,7 @@ t.test('request.user is the token\'s claims, frozen, without Cognito\'s per-toke
     t.same(res.user, kept, `${round}: every other claim, as the token has it`)
     t.equal(res.mutable, false, `${round}: frozen (it is shared by the requests that present the token)`)
   }
+  t.equal((await host.inject({ url: '/claims', headers: bearer(token) })).json().nestedFrozen, true, 'nested claims are frozen too')
 })
 
 t.test('several pools: bad configurations are refused at registration, naming the option', async t => {

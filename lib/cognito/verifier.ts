@@ -5,7 +5,7 @@
 // with one verifier (holding a ready key object) per pool key: @fastify/jwt's `request.jwtVerify()` decodes
 // every token twice and merges its options per request, and its key callback cannot keep key objects.
 import { createVerifier, TokenError } from 'fast-jwt'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
 import { headerSegment, readBearerToken } from './bearer-token.js'
 import { assertCognitoClaims } from './claims.js'
@@ -13,6 +13,7 @@ import {
   TokenAlgorithmError, TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError,
   TokenSignatureError, TokenUnknownKeyError, withChallenge
 } from '../errors.js'
+import { scrub } from '../logging.js'
 import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
 import type { ResolvedPool } from '../options/index.js'
@@ -99,6 +100,27 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   const byPool = new Map(verifiers.map(v => [v.pool, v]))
   const single = verifiers.length === 1 ? verifiers[0] : undefined
   const gated = verifiers.some(v => v.gated)
+  const configuredIssuers = [...byIssuer.keys()]
+  const mismatches = new Set<string>()
+
+  /**
+   * A configured issuer that does not match the tokens (a trailing '/', the other issuer form, a typo) makes
+   * every request a 401: say so in the log, once per distinct token issuer (and for at most 20 of them).
+   */
+  function explainIssuer (err: unknown, token: string | undefined, log: FastifyBaseLogger): void {
+    if (!(err instanceof TokenIssuerError) || token === undefined || mismatches.size >= 20) return
+    let iss: unknown
+    try {
+      iss = issuerOf(token)
+    } catch {
+      return
+    }
+    const tokenIssuer = typeof iss === 'string' ? scrub(iss.slice(0, 200)) : `(${typeof iss})`
+    if (mismatches.has(tokenIssuer)) return
+    mismatches.add(tokenIssuer)
+    log.warn({ tokenIssuer, configuredIssuers }, 'fastify-authsignal-cognito: a token was refused because its issuer is not a configured one ' +
+      '(logged once per issuer): if your users\' tokens carry it, fix cognito.issuer or cognito.userPoolId')
+  }
   const tokenCache = new VerifiedTokenCache(pools.reduce((sum, pool) => sum + pool.tokenCacheSize, 0))
 
   fastify.addHook('onReady', async function prewarmJwks () {
@@ -145,7 +167,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
   // no promise and no microtask on those paths.
   function authenticate (request: FastifyRequest, _reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
-    let token: string
+    let token: string | undefined
     let cacheKey: string | undefined
     let kid = ''
     let verifier: PoolVerifier | undefined
@@ -162,6 +184,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       }
       if (user !== undefined) accept(request, user)
     } catch (err) {
+      explainIssuer(err, token, request.log)
       return fail(err as FastifyError, done)
     }
     // Outside the try: `done` runs the rest of the request, whose errors are not ours to answer.
@@ -170,7 +193,10 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       done()
       return undefined
     }
-    const pending = fetchKeyAndAccept(request, token, kid, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => fail(err, undefined))
+    const pending = fetchKeyAndAccept(request, token, kid, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => {
+      explainIssuer(err, token, request.log)
+      return fail(err, undefined)
+    })
     if (done === undefined) return pending
     pending.then(() => done(), done)
     return undefined

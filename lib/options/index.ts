@@ -5,12 +5,12 @@ import { fail, httpUrl, integer, isObject, knownKeys, optionalString, routePath 
 import { resolvePools } from './cognito.js'
 import { DEFAULTS } from './defaults.js'
 import { resolveRoutes } from './routes.js'
-import type { ResolvedAuthsignalOptions, ResolvedOptions } from './types.js'
+import type { ResolvedAuthsignalOptions, ResolvedOpenApi, ResolvedOptions } from './types.js'
 
 export type * from './types.js'
 export { DEFAULTS } from './defaults.js'
 
-const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'routes']
+const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'openapi', 'routes']
 const AUTHSIGNAL_KEYS = ['apiSecretKey', 'apiUrl', 'timeoutMs', 'client']
 
 function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
@@ -30,6 +30,13 @@ function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
   }
 }
 
+function resolveOpenApi (value: unknown): ResolvedOpenApi {
+  if (value === undefined) return { securityScheme: undefined }
+  if (!isObject(value)) fail('openapi', 'expected an object')
+  knownKeys(value, 'openapi', ['securityScheme'])
+  return { securityScheme: optionalString(value.securityScheme, 'openapi.securityScheme') }
+}
+
 export function resolveOptions (options: unknown): ResolvedOptions {
   if (!isObject(options)) fail('options', 'expected an object with cognito and authsignal')
   knownKeys(options, '', TOP_KEYS)
@@ -38,6 +45,7 @@ export function resolveOptions (options: unknown): ResolvedOptions {
   return {
     pools,
     authsignal,
+    openapi: resolveOpenApi(options.openapi),
     prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
     routes: resolveRoutes(options.routes, authsignal.timeoutMs)
   }

@@ -83,12 +83,23 @@ export interface RemoveRouteOptions {
   lockWaitMs?: number
 }
 
+export interface OpenApiOptions {
+  /**
+   * The name under which the host's @fastify/swagger declares its bearer scheme (`components.securitySchemes`),
+   * referenced by each route's security requirement. Default: none (the routes say they need a bearer token
+   * in their 401 answer and description, and reference no scheme).
+   */
+  securityScheme?: string
+}
+
 export interface AuthenticatorsPluginOptions {
   /** One user pool, or several (each token is matched to its pool by its exact `iss`). */
   cognito: CognitoOptions | CognitoOptions[]
   authsignal: AuthsignalOptions
   /** Where the routes mount. Default `'/authenticators'`. */
   prefix?: string
+  /** How the routes describe themselves to @fastify/swagger. */
+  openapi?: OpenApiOptions
   routes?: {
     token?: TokenRouteOptions | false
     prebuiltUi?: PrebuiltUiRouteOptions | false
@@ -140,8 +151,11 @@ export interface ResolvedRoutes {
   remove: ResolvedRemoveRoute | false
 }
 
+export interface ResolvedOpenApi { securityScheme: string | undefined }
+
 export interface ResolvedOptions {
   pools: ResolvedPool[]
+  openapi: ResolvedOpenApi
   authsignal: ResolvedAuthsignalOptions
   prefix: string
   routes: ResolvedRoutes

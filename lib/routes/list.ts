@@ -4,7 +4,7 @@ import { OPTIONAL_STRINGS, type UpstreamAuthenticator } from '../authsignal/api.
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { maskEmail, maskPhoneNumber } from './mask.js'
-import { authenticatorSchema, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
+import { authenticatorSchema, commonErrors, routeSchema } from './schemas.js'
 
 type ListRoute = Exclude<ResolvedRoutes['list'], false>
 
@@ -36,13 +36,11 @@ function summarise (a: UpstreamAuthenticator, showContactDetails: boolean): Auth
   return summary
 }
 
-export function listRoute (fastify: FastifyInstance, route: ListRoute, { api, authenticate, userIdOf }: RouteContext): void {
+export function listRoute (fastify: FastifyInstance, route: ListRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
   fastify.get(route.path, {
     onRequest: authenticate,
-    schema: routeSchema({
+    schema: routeSchema(options.openapi, {
       summary: 'List the user\'s authenticators',
-      tags: TAGS,
-      security: SECURITY,
       response: {
         200: {
           type: 'object',

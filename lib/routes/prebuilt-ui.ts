@@ -4,21 +4,19 @@ import type { FastifyInstance } from 'fastify'
 import { RedirectNotAllowedError } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
-import { badRequest, commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
+import { badRequest, commonErrors, routeSchema } from './schemas.js'
 
 type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
 
-export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { api, authenticate, userIdOf }: RouteContext): void {
+export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
   fastify.post<{ Body: { redirectUrl?: string } }>(route.path, {
     onRequest: authenticate,
     // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
     preValidation: async (request) => { request.body ??= {} },
     bodyLimit: 4096,
-    schema: routeSchema({
+    schema: routeSchema(options.openapi, {
       summary: 'Get a URL of Authsignal\'s pre-built UI to manage authenticators',
       description: `Tracks the \`${route.action}\` action and returns the pre-built UI URL in settings mode. Unknown body fields are removed.`,
-      tags: TAGS,
-      security: SECURITY,
       body: {
         type: 'object',
         additionalProperties: false,

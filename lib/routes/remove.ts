@@ -13,7 +13,7 @@ import {
 import type { ResolvedRoutes } from '../options/index.js'
 import { UserLock } from '../stores/user-lock.js'
 import type { RouteContext } from './context.js'
-import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema, SECURITY, TAGS } from './schemas.js'
+import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
 type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
 
@@ -36,11 +36,9 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     onRequest: authenticate,
     // Validation errors are turned into our own stable code below rather than Fastify's generic one.
     attachValidation: true,
-    schema: routeSchema({
+    schema: routeSchema(options.openapi, {
       summary: 'Remove one of the user\'s authenticators',
       description: `Only an authenticator of the token's user.${route.protectLast ? ' The last one cannot be removed.' : ''}${route.requireChallenge ? ` Needs the token of a completed \`${route.challengeAction}\` challenge in \`${CHALLENGE_HEADER}\`.` : ''}`,
-      tags: TAGS,
-      security: SECURITY,
       params: {
         type: 'object',
         required: ['userAuthenticatorId'],

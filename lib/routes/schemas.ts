@@ -1,14 +1,19 @@
 // JSON schemas shared by the routes: validation and fast serialisation, and a correct OpenAPI document
 // for hosts that register @fastify/swagger.
 import type { FastifySchema } from 'fastify'
+import type { ResolvedOpenApi } from '../options/index.js'
 
-/** Route schemas carry OpenAPI's summary, description, tags and security, which @fastify/swagger reads. */
-export function routeSchema (schema: FastifySchema & Record<string, unknown>): FastifySchema {
-  return schema
+const TAGS = ['authenticators']
+
+/**
+ * Route schemas carry OpenAPI's summary, description and tags, which @fastify/swagger reads, and a security
+ * requirement only when the host names its bearer scheme (`openapi.securityScheme`): @fastify/swagger looks
+ * every requirement up in the host's `components.securitySchemes`, and a name the host never declared breaks
+ * its whole document.
+ */
+export function routeSchema (openapi: ResolvedOpenApi, schema: FastifySchema & Record<string, unknown>): FastifySchema {
+  return { tags: TAGS, ...(openapi.securityScheme !== undefined && { security: [{ [openapi.securityScheme]: [] }] }), ...schema }
 }
-
-export const TAGS = ['authenticators']
-export const SECURITY = [{ bearerAuth: [] }]
 
 export const AUTHENTICATOR_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$'
 

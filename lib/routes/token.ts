@@ -5,19 +5,17 @@ import type { CognitoClaims } from '../cognito/claims.js'
 import { assertRecentSignIn } from '../cognito/identity.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
-import { commonErrors, routeSchema, SECURITY, TAGS } from './schemas.js'
+import { commonErrors, routeSchema } from './schemas.js'
 
 type TokenRoute = Exclude<ResolvedRoutes['token'], false>
 
-export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, authenticate, userIdOf }: RouteContext): void {
+export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
   fastify.post(route.path, {
     onRequest: authenticate,
     bodyLimit: 1024,
-    schema: routeSchema({
+    schema: routeSchema(options.openapi, {
       summary: 'Get an Authsignal token to enrol a new authenticator',
       description: `Tracks the \`${route.action}\` action for the token's user with scope \`${route.scope}\`. The returned token lets a client SDK (web or mobile) enrol an authenticator.`,
-      tags: TAGS,
-      security: SECURITY,
       response: {
         200: {
           type: 'object',

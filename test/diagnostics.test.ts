@@ -1,0 +1,117 @@
+// Saying what is wrong: a JWKS that cannot be fetched keeps its cause; an issuer that matches no token is
+// logged (never answered) once per issuer; options that are valid but probably wrong warn at start-up; and
+// `app.authenticatorsStatus()` tells a health check what the plugin can do, from memory.
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpsServer } from 'node:https'
+import { createServer as createTcpServer, type AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import authenticatorsPlugin from '../index.js'
+import { JwksKeyStore } from '../lib/cognito/jwks.js'
+import { bearer, buildApp, closedPort, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
+
+const issuer = await issuerFor(t)
+
+async function jwksError (t: Test, jwksUri: string): Promise<string> {
+  const store = new JwksKeyStore({ jwksUri, timeoutMs: 2000, penaltyMs: 0 })
+  t.teardown(() => store.close())
+  return await store.refresh().then(() => 'fetched', (err: Error) => err.message)
+}
+
+t.test('a JWKS that cannot be fetched: the error keeps the cause', async t => {
+  t.match(await jwksError(t, `http://127.0.0.1:${await closedPort()}/jwks.json`), /JWKS could not be fetched: connection refused \(ECONNREFUSED\)/)
+
+  const tls = createHttpsServer({ key: readFileSync(new URL('./fixtures/tls-key.pem', import.meta.url)), cert: readFileSync(new URL('./fixtures/tls-cert.pem', import.meta.url)) }, (_req, res) => res.end('{}'))
+  await new Promise<void>(resolve => tls.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => tls.close())
+  t.match(await jwksError(t, `https://127.0.0.1:${(tls.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: TLS failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/)
+
+  // Something that is not HTTP at all: the parser's own code.
+  const garbage = createTcpServer(socket => socket.end('SSH-2.0-OpenSSH\r\n\r\n'))
+  await new Promise<void>(resolve => garbage.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => garbage.close())
+  t.match(await jwksError(t, `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: HPE_/)
+
+  // A connection dropped before any answer.
+  const drop = createTcpServer(socket => socket.destroy())
+  await new Promise<void>(resolve => drop.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => drop.close())
+  t.match(await jwksError(t, `http://127.0.0.1:${(drop.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: (connection (reset|closed)|other side closed)/)
+
+  t.match(await jwksError(t, issuer.url), /JWKS answered HTTP 404/)
+})
+
+t.test('a configured issuer that matches no token: 401 to the client, the token\'s issuer logged once beside the configured ones', async t => {
+  const lines: string[] = []
+  const app = await buildApp(t, issuer, { cognito: { issuer: `${issuer.issuer}/` }, logStream: { write: (line: string) => { lines.push(line) } } })
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ url: '/me', headers: bearer(issuer.mint()) })
+    t.equal(res.json().code, 'FST_COGNITO_TOKEN_ISSUER')
+    t.notOk(res.body.includes(issuer.issuer), 'the answer does not name the issuer')
+  }
+  const warned = lines.filter(line => line.includes('its issuer is not a configured one')).map(line => JSON.parse(line))
+  t.equal(warned.length, 1, 'logged once for that issuer')
+  t.match(warned[0], { level: 40, tokenIssuer: issuer.issuer, configuredIssuers: [`${issuer.issuer}/`] })
+
+  // Other issuers are logged once each; a JWT-shaped issuer is not written as is; the log stops at 20 issuers.
+  const jwtShaped = issuer.mint()
+  await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: jwtShaped } })) })
+  await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: 42 } })) })
+  for (let i = 0; i < 30; i++) await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: `https://example.com/${i}` } })) })
+  const all = lines.filter(line => line.includes('its issuer is not a configured one'))
+  t.equal(all.length, 20, 'at most 20 distinct issuers are logged')
+  t.notOk(lines.some(line => line.includes(jwtShaped)), 'no token in the log')
+  t.ok(all.some(line => line.includes('"tokenIssuer":"(number)"')))
+})
+
+t.test('valid but probably wrong options warn at start-up with the fix', async t => {
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => app.close())
+  await app.register(authenticatorsPlugin, {
+    cognito: { userPoolId: 'eu-wset-1_AbCdEf123', clientId: 'c', jwksUri: `http://127.0.0.1:${await closedPort()}/jwks.json` },
+    authsignal: { apiSecretKey: 'secret', apiUrl: 'https://au.api.authsignal.com' }
+  })
+  const warnings = lines.map(line => JSON.parse(line).msg as string)
+  t.match(warnings.find(w => w.includes('userPoolId')), /cognito\.userPoolId eu-wset-1_AbCdEf123 names the region eu-wset-1, where Cognito has no user pools/)
+  t.match(warnings.find(w => w.includes('apiUrl')), /authsignal\.apiUrl https:\/\/au\.api\.authsignal\.com does not end in \/v1/)
+
+  lines.length = 0
+  const good = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => good.close())
+  await good.register(authenticatorsPlugin, { cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 'secret' } })
+  t.same(lines, [], 'a right configuration warns about nothing')
+})
+
+t.test('app.authenticatorsStatus(): keys per pool, the last JWKS fetch and the last Authsignal call, read from memory', async t => {
+  const emu = await emulatorFor(t)
+  const down = await issuerFor(t, { userPoolId: 'eu-west-1_Down' })
+  down.setFault({ kind: 'status', status: 503 })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(authenticatorsPlugin, {
+    cognito: [cognitoOptions(issuer, { userIdPrefix: 'a:' }), cognitoOptions(down, { userIdPrefix: 'b:', jwksPenaltyMs: 0 })],
+    authsignal: emulatorOptions(emu)
+  })
+  await app.ready()
+  const before = emu.requests.length
+  const status = app.authenticatorsStatus()
+  t.equal(status.ready, false, 'not ready: one pool holds no key')
+  t.match(status.pools, [
+    { userPoolId: issuer.userPoolId, issuers: [issuer.issuer], keys: 1, fetches: 1, lastFetch: { at: String } },
+    { userPoolId: down.userPoolId, keys: 0, fetches: 1, lastFetch: { error: 'JWKS answered HTTP 503' } }
+  ])
+  t.notOk('error' in (status.pools[0]?.lastFetch ?? {}), 'the good pool\'s last fetch has no error')
+  t.equal(status.authsignal.lastCall, undefined, 'no call to Authsignal yet')
+  t.equal(emu.requests.length, before, 'a probe sends nothing upstream')
+
+  await app.inject({ url: '/authenticators', headers: bearer(issuer.mint()) })
+  t.match(app.authenticatorsStatus().authsignal.lastCall, { at: String, operation: 'getAuthenticators', ok: true })
+  emu.setFault({ kind: 'status', status: 500 }, { times: 1 })
+  await app.inject({ url: '/authenticators', headers: bearer(issuer.mint()) })
+  t.match(app.authenticatorsStatus().authsignal.lastCall, { operation: 'getAuthenticators', ok: false, code: 'FST_AUTHSIGNAL_UPSTREAM_ERROR' })
+
+  down.setFault(null)
+  await app.inject({ url: '/authenticators', headers: bearer(down.mint()) })
+  t.equal(app.authenticatorsStatus().ready, true, 'ready once every pool holds a key')
+})
