@@ -1,6 +1,7 @@
 // The plugin's options: their types, their defaults (in this one place) and their validation at
 // registration, so a wrong option fails `register` with a message that names it.
 import type { Authsignal } from '@authsignal/node'
+import { resolveDecorators, type DecoratorOptions, type ResolvedDecorators } from './decorators.js'
 import { InvalidOptionError } from './errors.js'
 
 export type TokenUse = 'access' | 'id'
@@ -88,6 +89,8 @@ export interface AuthenticatorsPluginOptions {
     list?: ListRouteOptions | false
     remove?: RemoveRouteOptions | false
   }
+  /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
+  decorators?: DecoratorOptions
 }
 
 export interface ResolvedCognitoOptions {
@@ -124,6 +127,7 @@ export interface ResolvedOptions {
   authsignal: ResolvedAuthsignalOptions
   prefix: string
   routes: ResolvedRoutes
+  decorators: ResolvedDecorators
 }
 
 export const DEFAULTS = {
@@ -322,6 +326,7 @@ export function resolveOptions (options: unknown): ResolvedOptions {
     cognito: resolveCognito(options.cognito),
     authsignal: resolveAuthsignal(options.authsignal),
     prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
-    routes: resolveRoutes(options.routes)
+    routes: resolveRoutes(options.routes),
+    decorators: resolveDecorators(options.decorators)
   }
 }

@@ -60,7 +60,8 @@ function keyIdOf (token: string): string {
   return kid
 }
 
-export function createCognitoVerifier (fastify: FastifyInstance, options: ResolvedCognitoOptions): CognitoVerifier {
+/** `claimsKey`: the request property the verified claims go to (`decorators.user`). */
+export function createCognitoVerifier (fastify: FastifyInstance, options: ResolvedCognitoOptions, claimsKey: string): CognitoVerifier {
   const keyStore = new JwksKeyStore({ jwksUri: options.jwksUri, timeoutMs: options.jwksTimeoutMs, penaltyMs: options.jwksPenaltyMs })
   const tokenCache = new VerifiedTokenCache(options.tokenCacheSize)
   // One fast-jwt verifier per pool key, built once; dropped with the key when a refetch replaces the set.
@@ -98,7 +99,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, options: Resolv
   }
 
   function accept (request: FastifyRequest, claims: CognitoClaims): void {
-    request.user = claims
+    (request as unknown as Record<string, unknown>)[claimsKey] = claims
     if (gated) checkGates(claims, options)
   }
 

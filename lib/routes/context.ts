@@ -10,11 +10,15 @@ export interface RouteContext {
   api: AuthsignalApi
   authenticate: AuthenticateHook
   options: ResolvedOptions
+  /** The verified claims of a request that passed `authenticate` (under `decorators.user`). */
+  claimsOf: (request: FastifyRequest) => CognitoClaims
   /** The Authsignal user id of a request that passed `authenticate`. */
   userIdOf: (request: FastifyRequest) => string
 }
 
 export function routeContext (api: AuthsignalApi, authenticate: AuthenticateHook, options: ResolvedOptions): RouteContext {
   const claim = options.cognito.userIdClaim
-  return { api, authenticate, options, userIdOf: (request) => authsignalUserId(request.user as CognitoClaims, claim) }
+  const key = options.decorators.user
+  const claimsOf = (request: FastifyRequest): CognitoClaims => (request as unknown as Record<string, CognitoClaims>)[key] as CognitoClaims
+  return { api, authenticate, options, claimsOf, userIdOf: (request) => authsignalUserId(claimsOf(request), claim) }
 }
