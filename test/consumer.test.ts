@@ -160,21 +160,9 @@ app.get('/me', { onRequest: app.cognitoAuthenticate }, async (request) => {
 }
 
 const TS_HOSTS: Record<string, { module: string, files: Record<string, string> }> = {
-  'module nodenext, alone (ESM and require() in a .cts)': {
+  'module nodenext, require() in a .cts': {
     module: 'nodenext',
     files: {
-      'alone.ts': `import Fastify from 'fastify'
-import authenticatorsPlugin, { type CognitoClaims } from '${PACKAGE}'
-import { startCognitoIssuer, type CognitoIssuer } from '${PACKAGE}/testing'
-
-const issuer: CognitoIssuer = await startCognitoIssuer()
-const app = Fastify()
-await app.register(authenticatorsPlugin, { cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer }, authsignal: { apiSecretKey: 'secret' } })
-app.get('/me', { onRequest: app.authenticate }, async (request) => {
-  const claims: CognitoClaims = request.user
-  return { sub: claims.sub, groups: request.user['cognito:groups'] ?? [] }
-})
-`,
       'required.cts': `import Fastify = require('fastify')
 import authenticators = require('${PACKAGE}')
 
@@ -192,9 +180,21 @@ app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: reque
     module: 'nodenext',
     files: { 'jwt-last.ts': [BESIDE_JWT.plugin, BESIDE_JWT.jwt, BESIDE_JWT.body].join('\n') }
   },
-  'module node16, CommonJS (.cts) through import()': {
+  'module node16, ESM alone and a .cts through import()': {
     module: 'node16',
     files: {
+      'alone.ts': `import Fastify from 'fastify'
+import authenticatorsPlugin, { type CognitoClaims } from '${PACKAGE}'
+import { startCognitoIssuer, type CognitoIssuer } from '${PACKAGE}/testing'
+
+const issuer: CognitoIssuer = await startCognitoIssuer()
+const app = Fastify()
+await app.register(authenticatorsPlugin, { cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer }, authsignal: { apiSecretKey: 'secret' } })
+app.get('/me', { onRequest: app.authenticate }, async (request) => {
+  const claims: CognitoClaims = request.user
+  return { sub: claims.sub, groups: request.user['cognito:groups'] ?? [] }
+})
+`,
       'imported.cts': `import Fastify = require('fastify')
 import type { CognitoClaims } from '${PACKAGE}' with { 'resolution-mode': 'import' }
 
