@@ -8,7 +8,7 @@
 // code that npm uses for a git dependency (pacote's DirFetcher: it runs `prepare`, never `prepack`, then packs
 // `files`), so the build runs as it does for `npm install git+<url>`, but with no clone and no install of our
 // devDependencies (the copy's node_modules links to the repo's, which the build needs). The other packages
-// (the package's dependencies, fastify, @fastify/jwt, @types/node at the repo's installed versions) come
+// (the package's dependencies; fastify, @fastify/jwt, @fastify/auth, @types/node at the repo's installed versions) come
 // from npm's cache with --prefer-offline: `npm ci` has put them there, so nothing is fetched in CI, and a
 // cold cache still works, only slower. TypeScript is the repo's own compiler, run on the host's tsconfig.
 import { execFile } from 'node:child_process'
@@ -61,7 +61,7 @@ mkdirSync(host)
 writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'consumer-host', private: true, type: 'module' }))
 const install = await run('npm', [
   'install', '--install-links', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error',
-  source, ...['fastify', '@fastify/jwt', '@types/node'].map(name => `${name}@${installedVersion(name)}`)
+  source, ...['fastify', '@fastify/jwt', '@fastify/auth', '@types/node'].map(name => `${name}@${installedVersion(name)}`)
 ], host)
 const installed = join(host, 'node_modules', PACKAGE)
 
@@ -131,33 +131,11 @@ for (const [how, [file, code]] of Object.entries(LOADERS)) {
 
 // Strict TypeScript hosts, each its own program (augmentations reach a whole program), skipLibCheck: false.
 const ISSUER_OPTIONS = "{ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client' }, authsignal: { apiSecretKey: 'secret' } }"
-const BESIDE_JWT = {
-  jwt: "import fastifyJwt from '@fastify/jwt'",
-  plugin: `import authenticatorsPlugin, { type CognitoClaims } from '${PACKAGE}'`,
-  body: `import Fastify, { type FastifyRequest } from 'fastify'
-
-interface HostClaims { account: string }
-declare module '@fastify/jwt' {
-  interface FastifyJWT { payload: HostClaims, user: HostClaims }
-}
-declare module 'fastify' {
-  interface FastifyInstance { authenticate: (request: FastifyRequest) => Promise<void> }
-}
-declare module '${PACKAGE}' {
-  interface DecoratorNames { authenticate: 'cognitoAuthenticate', user: 'cognitoUser' }
-}
-
-const app = Fastify()
-await app.register(fastifyJwt, { secret: 'the host\\'s own HS256 secret' })
-app.decorate('authenticate', async (request: FastifyRequest) => { await request.jwtVerify() })
-await app.register(authenticatorsPlugin, { ...${ISSUER_OPTIONS}, decorators: { authenticate: 'cognitoAuthenticate', user: 'cognitoUser' } })
-app.get('/account', { onRequest: app.authenticate }, async (request) => ({ account: request.user.account }))
-app.get('/me', { onRequest: app.cognitoAuthenticate }, async (request) => {
-  const claims: CognitoClaims = request.cognitoUser
-  return { sub: claims.sub, groups: request.cognitoUser['cognito:groups'] ?? [] }
-})
-`
-}
+// The README's set-up beside @fastify/jwt and @fastify/auth (test/beside-jwt/app.ts) against the installed
+// package, with @fastify/jwt imported before the plugin, as app.ts has it, and after it.
+const besideJwt = readFileSync(join(ROOT, 'test', 'beside-jwt', 'app.ts'), 'utf8').replaceAll("'../../index.js'", `'${PACKAGE}'`)
+const pluginImport = `import authenticatorsPlugin, { type AuthenticatorsPluginOptions } from '${PACKAGE}'\n`
+if (!besideJwt.includes(pluginImport)) throw new Error(`test/beside-jwt/app.ts no longer has the line ${pluginImport}`)
 
 const TS_HOSTS: Record<string, { module: string, files: Record<string, string> }> = {
   'module nodenext, require() in a .cts': {
@@ -174,11 +152,11 @@ app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: reque
   },
   'module nodenext, beside @fastify/jwt imported first': {
     module: 'nodenext',
-    files: { 'jwt-first.ts': [BESIDE_JWT.jwt, BESIDE_JWT.plugin, BESIDE_JWT.body].join('\n') }
+    files: { 'jwt-first.ts': besideJwt }
   },
   'module nodenext, beside @fastify/jwt imported last': {
     module: 'nodenext',
-    files: { 'jwt-last.ts': [BESIDE_JWT.plugin, BESIDE_JWT.jwt, BESIDE_JWT.body].join('\n') }
+    files: { 'jwt-last.ts': pluginImport + besideJwt.replace(pluginImport, '') }
   },
   'module node16, ESM alone and a .cts through import()': {
     module: 'node16',
