@@ -2,8 +2,14 @@
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import buildGetJwks from 'get-jwks'
-import authenticatorsPlugin from '../index.js'
+import authenticatorsPlugin, { type CognitoClaims } from '../index.js'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
+
+// This program holds @fastify/jwt as well (the baseline verifies the same Cognito tokens with it), so the shared
+// `request.user` is typed by @fastify/jwt: tell it what the tokens carry (README, TypeScript).
+declare module '@fastify/jwt' {
+  interface FastifyJWT { user: CognitoClaims }
+}
 
 export type AppKind = 'bare' | 'plugin' | 'baseline'
 

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { AuthsignalApi } from './authsignal/api.js'
 import { createAuthsignalClient } from './authsignal/client.js'
-import type { CognitoClaims } from './cognito/claims.js'
 import { createCognitoVerifier } from './cognito/verifier.js'
+import { decorateAuthentication } from './decorators.js'
 import { resolveOptions, type AuthenticatorsPluginOptions } from './options/index.js'
 import { optionWarnings } from './options/warnings.js'
 import { routeContext } from './routes/context.js'
@@ -17,14 +17,12 @@ async function authenticators (fastify: FastifyInstance, opts: AuthenticatorsPlu
   for (const warning of optionWarnings({ pools: options.pools, apiUrl: options.authsignal.apiUrl, hasClient: options.authsignal.client !== undefined })) {
     fastify.log.warn(`fastify-authsignal-cognito: ${warning}`)
   }
-  const verifier = createCognitoVerifier(fastify, options.pools)
+  const verifier = createCognitoVerifier(fastify, options.pools, options.decorators.user)
   const client = options.authsignal.client ?? createAuthsignalClient({ apiSecretKey: options.authsignal.apiSecretKey as string, apiUrl: options.authsignal.apiUrl })
   const api = new AuthsignalApi(client, options.authsignal.timeoutMs)
 
-  // A host that also uses @fastify/jwt has decorated `user` already; the slot is shared.
-  if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<CognitoClaims | null>('user', null)
+  decorateAuthentication(fastify, options.decorators, verifier.authenticate)
   fastify.decorate('authsignal', client)
-  fastify.decorate('authenticate', verifier.authenticate)
   fastify.decorate('authenticatorsStatus', statusOf(verifier, api))
   const context = routeContext(api, verifier.authenticate, options)
   await fastify.register(async (routes) => authenticatorRoutes(routes, context), { prefix: options.prefix })

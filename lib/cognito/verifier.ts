@@ -94,7 +94,8 @@ function issuerOf (token: string): unknown {
   return decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'payload').iss
 }
 
-export function createCognitoVerifier (fastify: FastifyInstance, pools: ResolvedPool[]): CognitoVerifier {
+/** `claimsKey`: the request property the verified claims go to (`decorators.user`). */
+export function createCognitoVerifier (fastify: FastifyInstance, pools: ResolvedPool[], claimsKey: string): CognitoVerifier {
   const verifiers = pools.map(pool => new PoolVerifier(pool))
   const byIssuer = new Map(verifiers.flatMap(v => v.pool.issuers.map(issuer => [issuer, v] as const)))
   const byPool = new Map(verifiers.map(v => [v.pool, v]))
@@ -152,7 +153,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   }
 
   function accept (request: FastifyRequest, user: VerifiedUser): void {
-    request.user = user
+    (request as unknown as Record<string, unknown>)[claimsKey] = user
     if (!gated) return
     const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
     if (verifier.gated) checkGates(user, verifier.pool)

@@ -1,6 +1,7 @@
 // The plugin's options: validated at registration, so a wrong option fails `register` with a message that
 // names it (and an unknown key, such as a misspelt gate, is refused with the option it probably meant).
 import type { Authsignal } from '@authsignal/node'
+import { resolveDecorators } from '../decorators.js'
 import { fail, httpUrl, integer, isObject, knownKeys, optionalString, routePath } from './check.js'
 import { resolvePools } from './cognito.js'
 import { DEFAULTS } from './defaults.js'
@@ -10,7 +11,7 @@ import type { ResolvedAuthsignalOptions, ResolvedOpenApi, ResolvedOptions } from
 export type * from './types.js'
 export { DEFAULTS } from './defaults.js'
 
-const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'openapi', 'routes']
+const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'openapi', 'routes', 'decorators']
 const AUTHSIGNAL_KEYS = ['apiSecretKey', 'apiUrl', 'timeoutMs', 'client']
 
 function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
@@ -47,6 +48,7 @@ export function resolveOptions (options: unknown): ResolvedOptions {
     authsignal,
     openapi: resolveOpenApi(options.openapi),
     prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
-    routes: resolveRoutes(options.routes, authsignal.timeoutMs)
+    routes: resolveRoutes(options.routes, authsignal.timeoutMs),
+    decorators: resolveDecorators(options.decorators)
   }
 }

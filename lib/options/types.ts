@@ -1,5 +1,6 @@
 // The plugin's options as a host writes them, and as the plugin holds them once resolved.
 import type { Authsignal } from '@authsignal/node'
+import type { DecoratorOptions, ResolvedDecorators } from '../decorators.js'
 import type { LockStore } from '../stores/lock-store.js'
 
 export type TokenUse = 'access' | 'id'
@@ -106,6 +107,8 @@ export interface AuthenticatorsPluginOptions {
     list?: ListRouteOptions | false
     remove?: RemoveRouteOptions | false
   }
+  /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
+  decorators?: DecoratorOptions
 }
 
 export interface ResolvedPool {
@@ -159,4 +162,5 @@ export interface ResolvedOptions {
   authsignal: ResolvedAuthsignalOptions
   prefix: string
   routes: ResolvedRoutes
+  decorators: ResolvedDecorators
 }

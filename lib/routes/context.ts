@@ -10,10 +10,14 @@ export interface RouteContext {
   api: AuthsignalApi
   authenticate: AuthenticateHook
   options: ResolvedOptions
+  /** The verified claims of a request that passed `authenticate` (under `decorators.user`). */
+  claimsOf: (request: FastifyRequest) => VerifiedUser
   /** The Authsignal user id of a request that passed `authenticate` (its pool's claim and prefix). */
   userIdOf: (request: FastifyRequest) => string
 }
 
 export function routeContext (api: AuthsignalApi, authenticate: AuthenticateHook, options: ResolvedOptions): RouteContext {
-  return { api, authenticate, options, userIdOf: (request) => authsignalUserId(request.user as VerifiedUser) }
+  const key = options.decorators.user
+  const claimsOf = (request: FastifyRequest): VerifiedUser => (request as unknown as Record<string, VerifiedUser>)[key] as VerifiedUser
+  return { api, authenticate, options, claimsOf, userIdOf: (request) => authsignalUserId(claimsOf(request)) }
 }

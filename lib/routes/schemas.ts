@@ -12,7 +12,8 @@ const TAGS = ['authenticators']
  * its whole document.
  */
 export function routeSchema (openapi: ResolvedOpenApi, schema: FastifySchema & Record<string, unknown>): FastifySchema {
-  return { tags: TAGS, ...(openapi.securityScheme !== undefined && { security: [{ [openapi.securityScheme]: [] }] }), ...schema }
+  const documented: FastifySchema & Record<string, unknown> = { tags: TAGS, ...(openapi.securityScheme !== undefined && { security: [{ [openapi.securityScheme]: [] }] }), ...schema }
+  return documented
 }
 
 export const AUTHENTICATOR_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$'

@@ -1,7 +1,6 @@
 // POST {prefix}/token: a short-lived Authsignal token that lets a client SDK enrol a new authenticator
 // (the guide's "Custom UI" flow).
 import type { FastifyInstance } from 'fastify'
-import type { CognitoClaims } from '../cognito/claims.js'
 import { assertRecentSignIn } from '../cognito/identity.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
@@ -9,7 +8,7 @@ import { commonErrors, routeSchema } from './schemas.js'
 
 type TokenRoute = Exclude<ResolvedRoutes['token'], false>
 
-export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, authenticate, claimsOf, userIdOf, options }: RouteContext): void {
   fastify.post(route.path, {
     onRequest: authenticate,
     bodyLimit: 1024,
@@ -27,7 +26,7 @@ export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, 
     })
   }, async (request) => {
     const userId = userIdOf(request)
-    assertRecentSignIn(request.user as CognitoClaims, route.maxAuthAgeSec)
+    assertRecentSignIn(claimsOf(request), route.maxAuthAgeSec)
     const context = { ipAddress: request.ip, userAgent: request.headers['user-agent'] }
     return { authsignalToken: await api.enrolmentToken(userId, route.action, route.scope, context) }
   })

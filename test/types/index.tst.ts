@@ -1,7 +1,9 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Authsignal } from '@authsignal/node'
 import { describe, expect, test } from 'tstyche'
-import authenticatorsPlugin, { authenticatorsPlugin as named, type AuthenticatorsPluginOptions, type CognitoClaims } from '../../index.js'
+import authenticatorsPlugin, {
+  authenticatorsPlugin as named, type AuthenticateName, type AuthenticatorsPluginOptions, type CognitoClaims, type UserName
+} from '../../index.js'
 import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
 
 describe('fastify-authsignal-cognito types', () => {
@@ -24,6 +26,17 @@ describe('fastify-authsignal-cognito types', () => {
       authsignal: { apiSecretKey: 's', timeoutMs: 1000 },
       routes: { token: false as const, remove: { protectLast: true, requireChallenge: true } }
     })
+  })
+
+  test('decorators takes the names of the hook and of the claims', () => {
+    const required = { cognito: { userPoolId: 'x', clientId: 'c' }, authsignal: {} }
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, decorators: { authenticate: 'cognitoAuthenticate', user: 'cognitoUser' } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, decorators: { user: 42 } })
+  })
+
+  test('without DecoratorNames, the types use the default names', () => {
+    expect<AuthenticateName>().type.toBe<'authenticate'>()
+    expect<UserName>().type.toBe<'user'>()
   })
 
   test('the instance is decorated with authsignal and authenticate', () => {
