@@ -77,6 +77,15 @@ t.test('valid but probably wrong options warn at start-up with the fix', async t
   t.match(warnings.find(w => w.includes('apiUrl')), /authsignal\.apiUrl https:\/\/au\.api\.authsignal\.com does not end in \/v1/)
 
   lines.length = 0
+  const pools = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => pools.close())
+  await pools.register(authenticatorsPlugin, {
+    cognito: [{ userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c', userIdPrefix: 'a:' }, { userPoolId: 'us-esat-1_AbCdEf123', clientId: 'c', userIdPrefix: 'b:' }],
+    authsignal: { apiSecretKey: 'secret' }
+  })
+  t.same(lines.map(line => JSON.parse(line).msg as string).filter(w => w.includes('userPoolId')).map(w => w.split(' ')[1]), ['cognito[1].userPoolId'], 'several pools: the one named')
+
+  lines.length = 0
   const good = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
   t.teardown(() => good.close())
   await good.register(authenticatorsPlugin, { cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 'secret' } })
@@ -93,6 +102,7 @@ t.test('app.authenticatorsStatus(): keys per pool, the last JWKS fetch and the l
     cognito: [cognitoOptions(issuer, { userIdPrefix: 'a:' }), cognitoOptions(down, { userIdPrefix: 'b:', jwksPenaltyMs: 0 })],
     authsignal: emulatorOptions(emu)
   })
+  t.match(app.authenticatorsStatus(), { ready: false, pools: [{ keys: 0, fetches: 0, lastFetch: undefined }, { keys: 0, fetches: 0 }] }, 'before start-up: nothing fetched yet')
   await app.ready()
   const before = emu.requests.length
   const status = app.authenticatorsStatus()

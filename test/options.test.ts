@@ -128,7 +128,11 @@ t.test('unknown keys are refused at every level, with the option probably meant'
     ['a misspelt top-level option', { cognito, authsignal, prefx: '/mfa' }, /Invalid option prefx: unknown option \(did you mean prefix\?\)/],
     ['a misspelt authsignal option', { cognito, authsignal: { ...authsignal, timeout: 100 } }, /Invalid option authsignal\.timeout: unknown option \(did you mean timeoutMs\?\)/],
     ['a misspelt route option', { cognito, authsignal, routes: { remove: { protectlast: false } } }, /routes\.remove\.protectlast: unknown option \(did you mean protectLast\?\)/],
-    ['nothing close', { cognito, authsignal, routes: { list: { zzzzzzzzzzzz: 1 } } }, /routes\.list\.zzzzzzzzzzzz: unknown option \(expected one of path, showContactDetails\)/]
+    ['nothing close', { cognito, authsignal, routes: { list: { zzzzzzzzzzzz: 1 } } }, /routes\.list\.zzzzzzzzzzzz: unknown option \(expected one of path, showContactDetails\)/],
+    ['openapi not an object', { cognito, authsignal, openapi: 'bearerAuth' }, /Invalid option openapi: expected an object/],
+    ['an empty security scheme', { cognito, authsignal, openapi: { securityScheme: '' } }, /openapi\.securityScheme: expected a non-empty string/],
+    ['a misspelt openapi option', { cognito, authsignal, openapi: { securitySchema: 'x' } }, /openapi\.securitySchema: unknown option \(did you mean securityScheme\?\)/],
+    ['a misspelt decorator', { cognito, authsignal, decorators: { authenticat: 'x' } }, /decorators\.authenticat: unknown option \(did you mean authenticate\?\)/]
   ]
   for (const [name, options, message] of rows) t.throws(() => resolveOptions(options), { code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', message }, name)
 })

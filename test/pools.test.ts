@@ -97,7 +97,7 @@ t.test('an unprefixed pool keeps its Authsignal ids beside a prefixed one, when 
 t.test('request.user is the token\'s claims, frozen, without Cognito\'s per-token identifiers', async t => {
   const host = await app(pools())
   // A federated user's ID token carries nested claims (`identities`): frozen too.
-  const token = poolA.mint({ sub: ALICE, groups: ['admins'], claims: { identities: [{ providerName: 'Google', userId: '123' }] } })
+  const token = poolA.mint({ sub: ALICE, groups: ['admins'], claims: { identities: [{ providerName: 'Google', userId: '123' }], aud: ['x', 'y'] } })
   const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'))
   for (const round of ['verified', 'from the cache']) {
     const res = (await host.inject({ url: '/claims', headers: bearer(token) })).json()

@@ -131,6 +131,19 @@ t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired cl
   t.equal(off.size, 0)
 })
 
+t.test('SharedValues keeps one copy of each value a pool\'s tokens repeat, up to a bound', async t => {
+  const shared = new SharedValues()
+  const a = shared.share(['https://issuer', 'x'].join('/'))
+  t.equal(shared.share(['https://issuer', 'x'].join('/')), a, 'an equal string comes back as the first copy')
+  const groups = shared.shareList(['admins', 'users'])
+  t.ok(Object.isFrozen(groups))
+  t.equal(shared.shareList(['admins', 'users']), groups, 'an equal list comes back as the first, frozen')
+  for (let i = 0; i < 1100; i++) shared.share(`value-${i}`)
+  const late = `value-${1050}`
+  t.equal(shared.share(late), late, 'past the bound, a value is still returned')
+  t.equal(shared.shareList(['late']).length, 1)
+})
+
 t.test('app.authenticate can also be awaited by hand inside a handler', async t => {
   const issuer = await issuerFor(t)
   const app = await buildApp(t, issuer, {

@@ -19,14 +19,21 @@ export interface VerifiedUser extends CognitoClaims {
 
 /** One per pool: the values its tokens share, each kept once. */
 export class SharedValues {
-  private readonly values = new Map<string, unknown>()
+  private readonly values = new Map<string, string | readonly string[]>()
 
-  /** The one copy of a string, or of a string array (frozen). */
-  share<T> (value: T): T {
-    const key = typeof value === 'string' ? value : Array.isArray(value) && value.every(v => typeof v === 'string') ? `\u0000${value.join('\u0000')}` : undefined
-    if (key === undefined) return value
+  /** The one copy of a string. */
+  share (value: string): string {
+    return this.keep(value, value) as string
+  }
+
+  /** The one copy of a list of strings (`cognito:groups`), frozen. */
+  shareList (value: string[]): readonly string[] {
+    return this.keep(`\u0000${value.join('\u0000')}`, value) as readonly string[]
+  }
+
+  private keep (key: string, value: string | string[]): string | readonly string[] {
     const known = this.values.get(key)
-    if (known !== undefined) return known as T
+    if (known !== undefined) return known
     const kept = typeof value === 'string' ? value : Object.freeze(value)
     if (this.values.size < MAX_SHARED_VALUES) this.values.set(key, kept)
     return kept
@@ -45,7 +52,9 @@ export function toVerifiedUser (payload: Record<string, unknown>, pool: Resolved
   const user: Record<string | symbol, unknown> = {}
   for (const [name, value] of Object.entries(payload)) {
     if (DROPPED.has(name)) continue
-    if (SHARED.has(name) || name === 'cognito:groups') user[name] = shared.share(value)
+    // assertCognitoClaims has checked that cognito:groups is a list of strings.
+    if (name === 'cognito:groups') user[name] = shared.shareList(value as string[])
+    else if (SHARED.has(name) && typeof value === 'string') user[name] = shared.share(value)
     else user[name] = name === 'username' && value === payload.sub ? payload.sub : deepFreeze(value)
   }
   // Not claims: hidden from JSON and from Object.keys, so `request.user` serialises as the token's claims.

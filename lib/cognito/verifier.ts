@@ -110,12 +110,8 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
    */
   function explainIssuer (err: unknown, token: string | undefined, log: FastifyBaseLogger): void {
     if (!(err instanceof TokenIssuerError) || token === undefined || mismatches.size >= 20) return
-    let iss: unknown
-    try {
-      iss = issuerOf(token)
-    } catch {
-      return
-    }
+    // A TokenIssuerError means the payload was decoded (to choose a pool, or by fast-jwt): this cannot throw.
+    const iss = issuerOf(token)
     const tokenIssuer = typeof iss === 'string' ? scrub(iss.slice(0, 200)) : `(${typeof iss})`
     if (mismatches.has(tokenIssuer)) return
     mismatches.add(tokenIssuer)

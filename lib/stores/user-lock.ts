@@ -100,9 +100,7 @@ export class UserLock {
         reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
       }, STORE_TIMEOUT_MS)
     })
-    try {
-      return await Promise.race([fn(controller.signal), timeout])
-    } catch (err) {
+    return await Promise.race([fn(controller.signal), timeout]).finally(() => clearTimeout(timer)).catch((err: unknown) => {
       const kind = this.options.store.kind
       // Only the error's name and first line: a client error object may carry its configuration.
       const reason = err instanceof Error ? `${err.name}: ${(err.message.split('\n')[0] as string).slice(0, 200)}` : String(err).slice(0, 200)
@@ -110,8 +108,6 @@ export class UserLock {
         ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
         : 'fastify-authsignal-cognito: the lock store failed; nothing was removed')
       throw retryLater(new LockUnavailableError(`the ${kind} store failed`))
-    } finally {
-      clearTimeout(timer)
-    }
+    })
   }
 }
