@@ -7,6 +7,10 @@
 //   AUTHSIGNAL_API_URL    your region's API URL, e.g. https://au.api.authsignal.com/v1 (optional)
 //   COGNITO_ISSUER, COGNITO_JWKS_URI  override issuer and JWKS (local testing only)   (optional)
 //   LOG_LEVEL             Fastify log level, default `info` (logs go to CloudWatch)    (optional)
+//   LOCK_TABLE_NAME       DynamoDB table for the last-authenticator lock (README, Safety): every concurrent
+//                         request is its own Lambda process, so the lock must be shared  (recommended)
+//   AWS_REGION            set by Lambda; the region of the lock table
+//   DYNAMODB_ENDPOINT     override the DynamoDB endpoint (local testing only)              (optional)
 //
 // Works with or without a JWT authorizer on the route: API Gateway passes the Authorization header
 // through either way, and the plugin verifies the bearer token itself. We evaluated taking the
@@ -21,8 +25,9 @@
 //   token, and it hands over claims flattened to strings (`cognito:groups` as "[a b]").
 // Use the `$default` stage (SAM's default for HttpApi): with a named stage `rawPath` starts with it.
 import awsLambdaFastify from '@fastify/aws-lambda'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import Fastify, { type FastifyInstance } from 'fastify'
-import authenticatorsPlugin from '../index.js'
+import authenticatorsPlugin, { dynamoDbLock, safeLoggerOptions } from '../index.js'
 
 export type LambdaEnv = Record<string, string | undefined>
 
@@ -71,10 +76,16 @@ export function buildLambdaApp (env: LambdaEnv): FastifyInstance {
     jwksUri: optional(env, 'COGNITO_JWKS_URI')
   }
   const authsignal = { apiSecretKey: required(env, 'AUTHSIGNAL_SECRET'), apiUrl: optional(env, 'AUTHSIGNAL_API_URL') }
+  const tableName = optional(env, 'LOCK_TABLE_NAME')
+  const endpoint = optional(env, 'DYNAMODB_ENDPOINT')
+  // Credentials come from the function's role (the SDK's default chain); the client is made once per container.
+  const lock = tableName === undefined
+    ? undefined
+    : dynamoDbLock({ client: new DynamoDBClient({ region: optional(env, 'AWS_REGION'), ...(endpoint !== undefined && { endpoint }) }), tableName })
   // No trustProxy: @fastify/aws-lambda sets the remote address from `requestContext.http.sourceIp`,
   // which API Gateway fills in; an `X-Forwarded-For` header would come from the client.
-  const app = Fastify({ logger: { level: optional(env, 'LOG_LEVEL') ?? 'info' } })
-  app.register(authenticatorsPlugin, { cognito, authsignal })
+  const app = Fastify({ logger: { ...safeLoggerOptions, level: optional(env, 'LOG_LEVEL') ?? 'info' } })
+  app.register(authenticatorsPlugin, { cognito, authsignal, ...(lock !== undefined && { routes: { remove: { lock } } }) })
   return app
 }
 

@@ -1,4 +1,4 @@
-// The demo page of `npm run dev` (examples/demo/, served by examples/dev-demo.ts), driven in headless
+// The demo page of `npm run dev` (dev/demo-page/, served by dev/demo.ts), driven in headless
 // Chromium (Debian's `chromium` package, installed by .ci/run) with playwright-core: sign in through
 // cognito-local, enrol an email OTP authenticator with the real @authsignal/browser SDK against the
 // emulator, open the pre-built UI, list, remove one, see the last one refused. Ends with a screenshot
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
-import { startDevServer } from '../examples/server.js'
+import { startDevServer } from '../dev/server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1'

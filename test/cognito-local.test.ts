@@ -17,7 +17,7 @@ import {
   probePort,
   signIn,
   startCognitoLocal
-} from '../examples/cognito-local.js'
+} from '../dev/cognito-local.js'
 
 const decode = (jwt: string, part = 1): Record<string, unknown> =>
   JSON.parse(Buffer.from(jwt.split('.')[part] as string, 'base64url').toString('utf8'))
@@ -138,7 +138,7 @@ t.test('an emulator that is not ready in time is killed', async (t) => {
 
 t.test('the emulator does not outlive its parent process', async (t) => {
   const dir = t.testdir()
-  const moduleUrl = pathToFileURL(fileURLToPath(new URL('../examples/cognito-local.ts', import.meta.url))).href
+  const moduleUrl = pathToFileURL(fileURLToPath(new URL('../dev/cognito-local.ts', import.meta.url))).href
   const script = join(dir, 'parent.mts')
   writeFileSync(script, [
     `import { startCognitoLocal } from ${JSON.stringify(moduleUrl)}`,

@@ -1,4 +1,4 @@
-// `npm run dev` (examples/server.ts and examples/dev-*.ts): the environment it reads, what it prints,
+// `npm run dev` (dev/server.ts and dev/*.ts): the environment it reads, what it prints,
 // that the printed curl lines work, that it stops cleanly, and the CLI's messages and exit codes.
 import t, { type Test } from 'tap'
 import { execFile, execFileSync, spawn } from 'node:child_process'
@@ -10,14 +10,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { startDevServer } from '../examples/server.js'
-import { cliEntry, isMain, runCli, type CliProcess, type StartDevServer } from '../examples/dev-cli.js'
-import { DEFAULT_DATA_DIR, DevServerError, readDevConfig, type Env } from '../examples/dev-config.js'
-import { devOutput } from '../examples/dev-output.js'
-import { registerDemo } from '../examples/dev-demo.js'
-import { assertPortFree, portError } from '../examples/dev-ports.js'
+import { Redis } from 'ioredis'
+import { redisLock } from '../index.js'
+import { startDevServer } from '../dev/server.js'
+import { startRedis } from './fixtures/redis-server.js'
+import { cliEntry, isMain, runCli, type CliProcess, type StartDevServer } from '../dev/cli.js'
+import { DEFAULT_DATA_DIR, DevServerError, readDevConfig, type Env } from '../dev/config.js'
+import { devOutput } from '../dev/output.js'
+import { registerDemo } from '../dev/demo.js'
+import { assertPortFree, portError } from '../dev/ports.js'
 
-const SERVER_TS = fileURLToPath(new URL('../examples/server.ts', import.meta.url))
+const SERVER_TS = fileURLToPath(new URL('../dev/server.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 async function freePort (): Promise<number> {
@@ -106,6 +109,45 @@ t.test('readDevConfig: real Authsignal needs its secret; the URL defaults to the
   })
   t.throws(() => readDevConfig({ AUTHSIGNAL_SECRET: 's3cret', AUTHSIGNAL_API_URL: 'au.api.authsignal.com' }), {
     message: 'AUTHSIGNAL_API_URL=au.api.authsignal.com is not an http(s) URL: expected your region\'s API URL such as https://api.authsignal.com/v1 or https://au.api.authsignal.com/v1. See .env.example.'
+  })
+})
+
+t.test('readDevConfig: REDIS_URL shares the rate limit and the removal lock; it must be a Redis URL', async (t) => {
+  t.equal(readDevConfig({}).redisUrl, undefined, 'unset: both stay in the process')
+  t.equal(readDevConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379')
+  t.throws(() => readDevConfig({ REDIS_URL: '127.0.0.1:6379' }), {
+    name: 'DevServerError',
+    message: 'REDIS_URL=127.0.0.1:6379 is not a Redis URL: expected redis://host:port (or rediss:// for TLS). See .env.example.'
+  })
+})
+
+t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in that Redis; an unreachable one is named', async (t) => {
+  const redisServer = await startRedis(t)
+  const server = await startDevServer({
+    env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisServer.url },
+    ports: { app: 0, cognito: 0, authsignal: 0 },
+    log: () => {}
+  })
+  t.teardown(() => server.stop())
+  const redis = new Redis(redisServer.url)
+  t.teardown(() => redis.disconnect())
+  const list = await fetch(`${server.urls.app}/authenticators`, { headers: { authorization: `Bearer ${server.token as string}` } })
+  t.equal(list.status, 200)
+  t.ok((await redis.keys('authenticators-rate-limit:*')).length > 0, 'the rate limit counts in Redis')
+  const [first] = (await list.json()).authenticators as Array<{ userAuthenticatorId: string }>
+  const lockStore = redisLock({ client: redis })
+  // Someone else holds the demo user's lock: the removal waits, then answers 503 (the lock is in Redis).
+  const sub = JSON.parse(Buffer.from((server.token as string).split('.')[1] as string, 'base64url').toString('utf8')).sub as string
+  await lockStore.acquire(`remove:${sub}`, 'another-instance', 60_000, new AbortController().signal)
+  const held = await fetch(`${server.urls.app}/authenticators/${first?.userAuthenticatorId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.token as string}` } })
+  t.equal(held.status, 503)
+  t.equal((await held.json()).code, 'FST_AUTHSIGNAL_LOCK_BUSY')
+  await server.stop()
+
+  await redisServer.stop()
+  await t.rejects(startDevServer({ env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisServer.url }, ports: { app: 0, cognito: 0, authsignal: 0 }, log: () => {} }), {
+    name: 'DevServerError',
+    message: new RegExp(`^REDIS_URL=${redisServer.url} cannot be reached \\(.*\\): start Redis or unset REDIS_URL`)
   })
 })
 
@@ -454,10 +496,10 @@ t.test('CLI: the real dev server in-process, stopped by SIGINT', async (t) => {
   for (const port of [app, cognito, authsignal]) t.ok(await isFree(port), `port ${port} freed`)
 })
 
-t.test('CLI: runs only when examples/server.ts is the script node started', async (t) => {
+t.test('CLI: runs only when dev/server.ts is the script node started', async (t) => {
   const url = pathToFileURL(SERVER_TS).href
   t.ok(isMain(url, SERVER_TS))
-  t.ok(isMain(url, join(ROOT, 'examples', '..', 'examples', 'server.ts')))
+  t.ok(isMain(url, join(ROOT, 'dev', '..', 'dev', 'server.ts')))
   t.notOk(isMain(url, join(ROOT, 'index.ts')))
   t.notOk(isMain(url, undefined))
   t.notOk(isMain(url, '/no/such/file'))
@@ -490,7 +532,7 @@ function runDev (env: Env) {
   return { child, closed, out: () => out, err: () => err }
 }
 
-t.test('`tsx examples/server.ts`: bad variables and a taken port end with a message and exit code 1', async (t) => {
+t.test('`tsx dev/server.ts`: bad variables and a taken port end with a message and exit code 1', async (t) => {
   const bad = runDev({ COGNITO_CLIENT_ID: 'abc' })
   t.same(await bad.closed, { code: 1, signal: null })
   t.match(bad.err(), /^COGNITO_CLIENT_ID is set but COGNITO_USER_POOL_ID is not\. .* See \.env\.example\.\n$/m)
@@ -503,7 +545,7 @@ t.test('`tsx examples/server.ts`: bad variables and a taken port end with a mess
   t.notMatch(busy.err(), /\n\s+at /)
 })
 
-t.test('`tsx examples/server.ts`: SIGINT stops the app, the emulator and cognito-local', async (t) => {
+t.test('`tsx dev/server.ts`: SIGINT stops the app, the emulator and cognito-local', async (t) => {
   const [app, cognito, authsignal] = [await freePort(), await freePort(), await freePort()]
   const dev = runDev({ PORT: String(app), COGNITO_LOCAL_PORT: String(cognito), AUTHSIGNAL_EMULATOR_PORT: String(authsignal), COGNITO_LOCAL_DATA_DIR: t.testdir() })
   t.teardown(() => { dev.child.kill('SIGKILL') })

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import authenticatorsPlugin, { type CognitoOptions } from '../index.js'
 import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { ensureDemoSetup, signIn, startCognitoLocal, type DemoSetup } from '../examples/cognito-local.js'
+import { ensureDemoSetup, signIn, startCognitoLocal, type DemoSetup } from '../dev/cognito-local.js'
 
 const claims = (jwt: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8'))

@@ -1,11 +1,12 @@
 // examples/lambda.ts: the app behind API Gateway (HTTP API, payload 2.0), invoked with real-shaped events,
 // backed by the local Cognito issuer and the Authsignal emulator over real HTTP.
 import awsLambdaFastify from '@fastify/aws-lambda'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { buildLambdaApp, handler, type ApiGatewayV2Event, type ApiGatewayV2Result, type LambdaEnv } from '../examples/lambda.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import type { CognitoIssuer } from '../lib/testing/cognito-issuer.js'
+import { LOCK_TABLE, startDynamo } from './fixtures/dynamodb.js'
 import { issuerFor } from './helpers.js'
 
 const ALICE = '11111111-2222-4333-8444-555555555555'
@@ -286,4 +287,27 @@ t.test('handler: built from process.env on the first invocation, reused after', 
   const unauthorized = await handler(v2Event('GET', '/authenticators'), lambdaContext)
   t.equal(unauthorized.statusCode, 401)
   t.match(json(unauthorized), { code: 'FST_COGNITO_NO_TOKEN' })
+})
+
+t.test('LOCK_TABLE_NAME: removals of two Lambda processes at once share the DynamoDB lock, and the last authenticator stays', async t => {
+  const dynamo = await startDynamo(t)
+  // The SDK's default credential chain, as in a Lambda container (its role's keys are in the environment).
+  process.env.AWS_ACCESS_KEY_ID = 'test'
+  process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-key'
+  const issuer = await issuerFor(t)
+  const emulator = await emulatorFor(t)
+  emulator.setFault({ kind: 'latency', ms: 15 }, { path: /\/authenticators$/ })
+  const env = envFor(issuer, emulator, { LOCK_TABLE_NAME: LOCK_TABLE, AWS_REGION: 'eu-west-1', DYNAMODB_ENDPOINT: dynamo.endpoint })
+  const [a, b] = [await lambdaFor(t, env), await lambdaFor(t, env)]
+  for (let trial = 0; trial < 10; trial++) {
+    const user = randomUUID()
+    const [x, y] = [emulator.seedAuthenticator(user, { verificationMethod: 'SMS' }), emulator.seedAuthenticator(user, { verificationMethod: 'EMAIL_OTP' })]
+    const token = issuer.mint({ sub: user })
+    const results = await Promise.all([
+      a(v2Event('DELETE', `/authenticators/${x.userAuthenticatorId}`, { token })),
+      b(v2Event('DELETE', `/authenticators/${y.userAuthenticatorId}`, { token }))
+    ])
+    t.same(results.map(r => r.statusCode).sort(), [204, 409], `trial ${trial}: one removed, the last refused`)
+    t.equal(emulator.authenticators(user).length, 1)
+  }
 })

@@ -1,4 +1,4 @@
-// The browser demo's script: a plain ES module served by examples/dev-demo.ts (no build step).
+// The browser demo's script: a plain ES module served by dev/demo.ts (no build step).
 // Sign in (cognito-local through the dev-only POST /dev/login, or a pasted token), enrol an email OTP
 // authenticator with @authsignal/browser against Authsignal's client API (the emulator in dev), open
 // the pre-built UI, list and remove authenticators through the plugin's routes.

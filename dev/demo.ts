@@ -1,4 +1,4 @@
-// The browser demo of `npm run dev`: a plain HTML page and a small ES module (examples/demo/, no build
+// The browser demo of `npm run dev`: a plain HTML page and a small ES module (dev/demo-page/, no build
 // step) that walk through the whole flow with the real @authsignal/browser SDK: sign in, enrol an email
 // OTP authenticator (Custom UI flow), open the pre-built UI, list and remove authenticators.
 // Two dev-only routes help it along and exist only when their emulator runs:
@@ -31,7 +31,7 @@ export interface DemoOptions {
   sentOtps?: readonly SentOtp[]
 }
 
-const DEMO_DIR = fileURLToPath(new URL('./demo/', import.meta.url))
+const DEMO_DIR = fileURLToPath(new URL('./demo-page/', import.meta.url))
 // The SDK's `dist/index.js` is a self-contained ES module (no imports; `export { Authsignal, ... }`),
 // so the page imports it as is. (`dist/index.min.js` is an IIFE that sets a global `authsignal`.)
 const SDK_FILE = fileURLToPath(import.meta.resolve('@authsignal/browser'))

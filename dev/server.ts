@@ -1,47 +1,17 @@
 // `npm run dev`: the example app with the plugin, offline. It starts cognito-local (pool, client and demo
 // user in .dev/), the Authsignal emulator and the app, then prints a token and curl lines to try.
-// The app also serves the browser demo at / (examples/dev-demo.ts) and Swagger UI at /documentation.
+// The app also serves the browser demo at / (dev/demo.ts) and Swagger UI at /documentation.
 // With COGNITO_* and/or AUTHSIGNAL_* variables (.env.example) the same app uses the real services.
-import rateLimit from '@fastify/rate-limit'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-// A host writes `import authenticatorsPlugin, { safeLoggerOptions } from 'fastify-authsignal-cognito'`.
-import authenticatorsPlugin, { safeLoggerOptions } from '../index.js'
+import type { FastifyServerOptions } from 'fastify'
+import { Redis } from 'ioredis'
+import { buildExampleApp } from '../examples/app.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
-import { cliEntry } from './dev-cli.js'
-import { registerDemo, type DemoLogin } from './dev-demo.js'
-import { readDevConfig, type DevPorts, type Env } from './dev-config.js'
-import { devOutput, type AuthsignalInfo, type CognitoInfo } from './dev-output.js'
-import { assertPortFree, HOST, portError } from './dev-ports.js'
-import { registerOpenApi } from './openapi.js'
-
-export interface ExampleAppConfig {
-  userPoolId: string
-  clientId: string
-  /** Only for cognito-local; a real pool's issuer follows from its id. */
-  issuer?: string
-  apiSecretKey: string
-  apiUrl: string
-  /** The app's logger options (level, stream), on top of the package's credential-free configuration. Default: no logger. */
-  logger?: Exclude<FastifyServerOptions['logger'], boolean>
-}
-
-/** The host app, written as the README shows it. */
-export async function buildExampleApp (config: ExampleAppConfig): Promise<FastifyInstance> {
-  const app = Fastify({ logger: config.logger === undefined ? false : { ...safeLoggerOptions, ...config.logger } })
-  // Before the plugin: @fastify/swagger collects the routes as they are added.
-  await registerOpenApi(app)
-  // Per user, after the routes' app.authenticate has set request.user (the README's SECURITY section).
-  await app.register(rateLimit, { hook: 'preHandler', max: 120, timeWindow: '1 minute', keyGenerator: (request) => request.user?.sub ?? request.ip })
-  await app.register(authenticatorsPlugin, {
-    cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
-    authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl },
-    // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
-    openapi: { securityScheme: 'bearerAuth' }
-  })
-  app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))
-  return app
-}
+import { cliEntry } from './cli.js'
+import { registerDemo, type DemoLogin } from './demo.js'
+import { DevServerError, readDevConfig, type DevPorts, type Env } from './config.js'
+import { devOutput, type AuthsignalInfo, type CognitoInfo } from './output.js'
+import { assertPortFree, HOST, portError } from './ports.js'
 
 export interface DevServerOptions {
   /** Where COGNITO_*, AUTHSIGNAL_*, the ports and COGNITO_LOCAL_DATA_DIR are read. Default process.env. */
@@ -133,13 +103,25 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       ? SEEDS.map((seed) => (emulator as AuthsignalEmulator).seedAuthenticator(subOf(token as string), seed))
       : []
 
+    let redis: Redis | undefined
+    if (config.redisUrl !== undefined) {
+      const client = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      await client.connect().catch((err: Error) => {
+        client.disconnect()
+        throw new DevServerError(`REDIS_URL=${config.redisUrl} cannot be reached (${err.message}): start Redis or unset REDIS_URL to keep the rate limit and the lock in this process.`)
+      })
+      started.push(async () => { await client.quit() })
+      redis = client
+    }
+
     const app = await buildExampleApp({
       userPoolId: cognito.userPoolId,
       clientId: cognito.clientId,
       issuer: cognito.kind === 'local' ? cognito.issuer : undefined,
       apiSecretKey: config.authsignal.kind === 'emulator' ? (emulator as AuthsignalEmulator).secret : config.authsignal.apiSecretKey,
       apiUrl: authsignal.apiUrl,
-      logger: options.logger
+      logger: options.logger,
+      redis
     })
     started.push(() => app.close())
     registerDemo(app, {

@@ -3,6 +3,7 @@
 // is tested; a bad combination is a DevServerError whose one paragraph tells the developer what to set.
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEFAULTS, USER_POOL_ID } from '../lib/options/defaults.js'
 
 /** A failure the developer can fix (bad variables, a port in use): printed as is, no stack trace. */
 export class DevServerError extends Error {
@@ -23,6 +24,8 @@ export interface DevConfig {
   appPort: number
   cognito: CognitoSource
   authsignal: AuthsignalSource
+  /** REDIS_URL: the rate limit and the removal lock go there (shared by instances); unset: in the process. */
+  redisUrl?: string
 }
 
 export interface DevPorts {
@@ -35,12 +38,9 @@ export interface DevPorts {
 }
 
 export const DEFAULT_PORTS = { app: 3000, cognito: 9229, authsignal: 4010 } as const
-/** The plugin's own default (Authsignal's US region), used when only AUTHSIGNAL_SECRET is set. */
-export const DEFAULT_AUTHSIGNAL_API_URL = 'https://api.authsignal.com/v1'
 /** Git-ignored (see .gitignore); cognito-local keeps its pools and users here between runs. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.dev/cognito-local', import.meta.url))
 
-const POOL_ID = /^(?<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/
 const SEE = 'See .env.example.'
 
 // An empty value counts as unset, so a copied .env.example with blank lines means "use the emulators".
@@ -75,7 +75,7 @@ function cognitoSource (env: Env, ports: DevPorts, cwd: string): CognitoSource {
       '(COGNITO_USER_POOL_ID such as eu-west-1_AbCdEf123 and the app client id COGNITO_CLIENT_ID); ' +
       `to use the local cognito-local emulator unset both. ${SEE}`)
   }
-  const region = POOL_ID.exec(userPoolId)?.groups?.region
+  const region = USER_POOL_ID.exec(userPoolId)?.groups?.region
   if (region === undefined) {
     throw new DevServerError(`COGNITO_USER_POOL_ID=${userPoolId} is not a Cognito user pool id: expected "<region>_<id>" ` +
       `such as eu-west-1_AbCdEf123 (the "User pool ID" on the pool's overview page in the AWS console). ${SEE}`)
@@ -103,14 +103,19 @@ function authsignalSource (env: Env, ports: DevPorts): AuthsignalSource {
     throw new DevServerError(`AUTHSIGNAL_API_URL=${apiUrl} is not an http(s) URL: expected your region's API URL ` +
       `such as https://api.authsignal.com/v1 or https://au.api.authsignal.com/v1. ${SEE}`)
   }
-  return { kind: 'authsignal', apiSecretKey, apiUrl: apiUrl ?? DEFAULT_AUTHSIGNAL_API_URL }
+  return { kind: 'authsignal', apiSecretKey, apiUrl: apiUrl ?? DEFAULTS.apiUrl } // the plugin's own default (Authsignal's US region)
 }
 
 /** The dev server's configuration from `env`; `ports` (from code, e.g. tests) wins over the env's ports. */
 export function readDevConfig (env: Env, ports: DevPorts = {}, cwd = process.cwd()): DevConfig {
+  const redisUrl = read(env, 'REDIS_URL')
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) {
+    throw new DevServerError(`REDIS_URL=${redisUrl} is not a Redis URL: expected redis://host:port (or rediss:// for TLS). ${SEE}`)
+  }
   return {
     appPort: port(env, 'PORT', ports.app, DEFAULT_PORTS.app),
     cognito: cognitoSource(env, ports, cwd),
-    authsignal: authsignalSource(env, ports)
+    authsignal: authsignalSource(env, ports),
+    ...(redisUrl !== undefined && { redisUrl })
   }
 }

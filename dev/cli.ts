@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyServerOptions } from 'fastify'
-import { DevServerError, type Env } from './dev-config.js'
+import { DevServerError, type Env } from './config.js'
 
 interface Startable {
   banner: string
@@ -22,7 +22,7 @@ export interface CliProcess {
   exit (code: number): void
 }
 
-/** True when `moduleUrl` is the script node was started with (`tsx examples/server.ts`). */
+/** True when `moduleUrl` is the script node was started with (`tsx dev/server.ts`). */
 export function isMain (moduleUrl: string, script: string | undefined): boolean {
   if (script === undefined) return false
   try {

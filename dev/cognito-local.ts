@@ -24,8 +24,8 @@ import {
   UsernameExistsException,
   type CreateUserPoolClientCommandInput
 } from '@aws-sdk/client-cognito-identity-provider'
+import { HOST } from './ports.js'
 
-const HOST = '127.0.0.1'
 // Printed by cognito-local once its HTTP server is listening.
 const READY_LINE = 'Cognito Local running on'
 const TAIL_CHARS = 4096

@@ -1,7 +1,7 @@
 // Ports of the dev server's parts: a taken port is a DevServerError naming the port, the part and the
 // variable that moves it, instead of a bare EADDRINUSE stack trace.
 import { createServer } from 'node:net'
-import { DevServerError } from './dev-config.js'
+import { DevServerError } from './config.js'
 
 export const HOST = '127.0.0.1'
 

@@ -1,0 +1,47 @@
+// The host app of `npm run dev`, written as the README shows it: what a host copies. The plugin with
+// @fastify/swagger before it, a per-user rate limit, and a route of the host's own behind app.authenticate.
+// With a Redis client (REDIS_URL in `npm run dev`), the rate limit and the last-authenticator lock are
+// shared by every instance that uses the same Redis; without one, both hold within this process only.
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Redis } from 'ioredis'
+// A host writes `from 'fastify-authsignal-cognito'`.
+import authenticatorsPlugin, { redisLock, safeLoggerOptions } from '../index.js'
+import { registerOpenApi } from './openapi.js'
+
+export interface ExampleAppConfig {
+  userPoolId: string
+  clientId: string
+  /** Only for cognito-local; a real pool's issuer follows from its id. */
+  issuer?: string
+  apiSecretKey: string
+  apiUrl: string
+  /** The app's logger options (level, stream), on top of the package's credential-free configuration. Default: no logger. */
+  logger?: Exclude<FastifyServerOptions['logger'], boolean>
+  /** Shares the rate limit and the removal lock with every instance on this Redis. Default: in this process. */
+  redis?: Redis
+}
+
+/** The host app, written as the README shows it. */
+export async function buildExampleApp (config: ExampleAppConfig): Promise<FastifyInstance> {
+  const app = Fastify({ logger: config.logger === undefined ? false : { ...safeLoggerOptions, ...config.logger } })
+  // Before the plugin: @fastify/swagger collects the routes as they are added.
+  await registerOpenApi(app)
+  // Per user, after the routes' app.authenticate has set request.user (the README's SECURITY section).
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    max: 120,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => request.user?.sub ?? request.ip,
+    ...(config.redis !== undefined && { redis: config.redis, nameSpace: 'authenticators-rate-limit:' })
+  })
+  await app.register(authenticatorsPlugin, {
+    cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
+    authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl },
+    // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
+    openapi: { securityScheme: 'bearerAuth' },
+    ...(config.redis !== undefined && { routes: { remove: { lock: redisLock({ client: config.redis }) } } })
+  })
+  app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))
+  return app
+}
