@@ -1,9 +1,12 @@
 // The apps under test, built the same way in the server children (HTTP rows) and in-process (row 5).
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import buildGetJwks from 'get-jwks'
-import authenticatorsPlugin, { type CognitoClaims } from '../index.js'
+import { Redis } from 'ioredis'
+import authenticatorsPlugin, { dynamoDbLock, memoryLock, redisLock, type CognitoClaims, type LockStore } from '../index.js'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
+import type { LockKind } from './stores.js'
 
 // This program holds @fastify/jwt as well (the baseline verifies the same Cognito tokens with it), so the shared
 // `request.user` is typed by @fastify/jwt: tell it what the tokens carry (README, TypeScript).
@@ -26,6 +29,33 @@ export interface AppOptions {
   issuer: IssuerInfo
   upstream?: UpstreamInfo | undefined
   tokenCacheSize?: number
+  /** Where the removal route's lock lives (rows 10). Default: in the process. */
+  lock?: LockKind
+}
+
+const storeClients: Array<{ disconnect?: () => void, destroy?: () => void }> = []
+
+/** A lock store as a host builds one, from the benchmark's description of it. */
+export function lockStore (lock: LockKind): LockStore {
+  if (lock.kind === 'redis') {
+    const client = new Redis(lock.url)
+    storeClients.push(client)
+    return redisLock({ client })
+  }
+  if (lock.kind === 'dynamodb') {
+    const client = new DynamoDBClient({ endpoint: lock.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } })
+    storeClients.push(client)
+    return dynamoDbLock({ client, tableName: lock.tableName })
+  }
+  return memoryLock()
+}
+
+/** Lets a child process end: its store clients hold sockets open. */
+export function closeStoreClients (): void {
+  for (const client of storeClients.splice(0)) {
+    client.disconnect?.()
+    client.destroy?.()
+  }
 }
 
 const hello = async (): Promise<{ hello: string }> => ({ hello: 'world' })
@@ -50,7 +80,8 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
       ...(options.tokenCacheSize !== undefined && { tokenCacheSize: options.tokenCacheSize })
     },
     // Without an emulator the routes point at a closed port: only the host routes are measured then.
-    authsignal: { apiSecretKey: upstream?.secret ?? 'unused', apiUrl: upstream?.apiUrl ?? 'http://127.0.0.1:9/v1' }
+    authsignal: { apiSecretKey: upstream?.secret ?? 'unused', apiUrl: upstream?.apiUrl ?? 'http://127.0.0.1:9/v1' },
+    ...(options.lock !== undefined && { routes: { remove: { lock: lockStore(options.lock) } } })
   })
   app.get('/hello', hello)
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
@@ -91,8 +122,8 @@ export async function buildApp (kind: AppKind, options: AppOptions): Promise<Fas
 /** Counts verified-token cache lookups and hits, so a "distinct tokens" row can prove it never hit the cache. */
 export const cacheStats = { gets: 0, hits: 0 }
 const originalGet = VerifiedTokenCache.prototype.get
-VerifiedTokenCache.prototype.get = function countedGet (this: VerifiedTokenCache, token: string) {
-  const claims = originalGet.call(this, token)
+VerifiedTokenCache.prototype.get = function countedGet (this: VerifiedTokenCache, key: string | undefined) {
+  const claims = originalGet.call(this, key)
   cacheStats.gets++
   if (claims !== undefined) cacheStats.hits++
   return claims

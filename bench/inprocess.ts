@@ -4,16 +4,20 @@
 // token on the same public key (inputs pre-split). Each is timed in batches of BATCH operations on the
 // process's CPU time (process.cpuUsage), not the wall clock: on a busy 2-core machine the wall clock also
 // counts the time other processes held the core. The best batch of each is kept; batches are interleaved.
-import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, hash, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createVerifier } from 'fast-jwt'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { JwtRsaVerifier } from 'aws-jwt-verify'
 import type { FastifyInstance } from 'fastify'
+import { assertCognitoClaims } from '../lib/cognito/claims.js'
+import { SharedValues, toVerifiedUser } from '../lib/cognito/user.js'
+import { resolveOptions, type ResolvedPool } from '../lib/options/index.js'
 import { baselineApp, cacheStats, pluginApp, staticKeyJwtApp, type IssuerInfo } from './apps.js'
 import { serveParent } from './ipc.js'
 
 export interface InProcessArgs { issuer: IssuerInfo, tokens: string[], repeated: string, rounds: number, tokenCacheSize: number }
 type Measure = 'pluginHook' | 'bareInject' | 'pluginInject' | 'pluginCachedInject' | 'baselineBareInject' | 'baselineInject' |
-  'staticBareInject' | 'staticInject' | 'cryptoVerify' | 'awsJwtVerify'
+  'staticBareInject' | 'staticInject' | 'cryptoVerify' | 'awsJwtVerify' | 'splitHeader' | 'splitFastJwt' | 'splitClaims' | 'splitCacheKey'
 export interface InProcessResult {
   /** Best microseconds of process CPU time per operation, per measurement. */
   us: Record<Measure, number>
@@ -26,7 +30,8 @@ export interface InProcessResult {
 
 const BATCH = 500
 const MEASURES: Measure[] = [
-  'pluginHook', 'bareInject', 'pluginInject', 'pluginCachedInject', 'baselineBareInject', 'baselineInject', 'staticBareInject', 'staticInject', 'cryptoVerify', 'awsJwtVerify'
+  'pluginHook', 'bareInject', 'pluginInject', 'pluginCachedInject', 'baselineBareInject', 'baselineInject', 'staticBareInject', 'staticInject', 'cryptoVerify', 'awsJwtVerify',
+  'splitHeader', 'splitFastJwt', 'splitClaims', 'splitCacheKey'
 ]
 
 interface Clock { cpu: number, wall: number }
@@ -86,6 +91,11 @@ async function run ({ issuer, tokens, repeated, rounds, tokenCacheSize }: InProc
   // aws-jwt-verify (the design's reference) with its JWKS cached: its uncached verification cost.
   const aws = JwtRsaVerifier.create({ issuer: issuer.issuer, audience: null, jwksUri: issuer.jwksUri })
   aws.cacheJwks(jwks as unknown as Parameters<typeof aws.cacheJwks>[0])
+  // Row 5's split: the steps of one uncached verification, each alone (lib/cognito/verifier.ts runs them in turn).
+  const pool = resolveOptions({ cognito: { ...issuer }, authsignal: { apiSecretKey: 'x' } }).pools[0] as ResolvedPool
+  const fastJwt = createVerifier({ key: publicKey.export({ type: 'spki', format: 'pem' }) as string, algorithms: ['RS256'], clockTolerance: 5000, cache: false })
+  const payloads = tokens.map(t => fastJwt(t) as Record<string, unknown>)
+  const shared = new SharedValues()
 
   const best = Object.fromEntries(MEASURES.map(m => [m, Infinity])) as Record<Measure, number>
   const bestWall = { ...best }
@@ -115,6 +125,10 @@ async function run ({ issuer, tokens, repeated, rounds, tokenCacheSize }: InProc
         if (!verify('sha256', inputs[i] as Buffer, publicKey, signatures[i] as Buffer)) throw new Error('bad signature')
       }))
       keep('awsJwtVerify', syncBatch(from, BATCH, (i) => { aws.verifySync(tokens[i] as string) }))
+      keep('splitHeader', syncBatch(from, BATCH, (i) => { JSON.parse(Buffer.from((tokens[i] as string).slice(0, (tokens[i] as string).indexOf('.')), 'base64url').toString('utf8')) }))
+      keep('splitFastJwt', syncBatch(from, BATCH, (i) => { fastJwt(tokens[i] as string) }))
+      keep('splitClaims', syncBatch(from, BATCH, (i) => { toVerifiedUser(assertCognitoClaims(payloads[i] as Record<string, unknown>, pool), pool, shared) }))
+      keep('splitCacheKey', syncBatch(from, BATCH, (i) => { hash('sha256', tokens[i] as string, 'binary') }))
     }
   }
   await Promise.all([plugin.close(), hookApp.close(), baseline.close(), staticKey.close()])

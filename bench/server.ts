@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Authsignal } from '@authsignal/node'
 import { AuthsignalApi } from '../lib/authsignal/api.js'
 import { createAuthsignalClient } from '../lib/authsignal/client.js'
-import { buildApp, cacheStats, type AppKind, type AppOptions } from './apps.js'
+import { buildApp, cacheStats, closeStoreClients, type AppKind, type AppOptions } from './apps.js'
 import { serveParent } from './ipc.js'
 
 export interface ServerReady { url: string }
@@ -48,4 +48,7 @@ async function sdkLoop ({ durationMs, concurrency, userId, via }: SdkLoopArgs): 
 serveParent({ url: `http://127.0.0.1:${port}` } satisfies ServerReady, {
   stats: () => ({ ...cacheStats }),
   sdkLoop: (args) => sdkLoop(args as SdkLoopArgs)
-}, () => app.close())
+}, async () => {
+  await app.close()
+  closeStoreClients()
+})
