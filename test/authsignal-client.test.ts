@@ -9,12 +9,10 @@ import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
 import { hookRequestConfig, sdkVersion, toUpstreamError } from '../lib/authsignal/client.js'
-import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
+import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
-
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 

@@ -5,9 +5,8 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin, { type AuthenticateHook, type AuthenticatorsPluginOptions, type CognitoClaims } from '../index.js'
-import { bearer, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
 const issuer = await issuerFor(t)
 const HOST_SECRET = 'the host application\'s own HS256 secret, 32+ bytes'
 

@@ -19,6 +19,7 @@ import { DEFAULT_DATA_DIR, DevServerError, readDevConfig, type Env } from '../de
 import { devOutput } from '../dev/output.js'
 import { registerDemo } from '../dev/demo.js'
 import { assertPortFree, portError } from '../dev/ports.js'
+import { payloadOf } from './helpers.js'
 
 const SERVER_TS = fileURLToPath(new URL('../dev/server.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -137,7 +138,7 @@ t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in 
   const [first] = (await list.json()).authenticators as Array<{ userAuthenticatorId: string }>
   const lockStore = redisLock({ client: redis })
   // Someone else holds the demo user's lock: the removal waits, then answers 503 (the lock is in Redis).
-  const sub = JSON.parse(Buffer.from((server.token as string).split('.')[1] as string, 'base64url').toString('utf8')).sub as string
+  const sub = payloadOf(server.token as string).sub as string
   await lockStore.acquire(`remove:${sub}`, 'another-instance', 60_000, new AbortController().signal)
   const held = await fetch(`${server.urls.app}/authenticators/${first?.userAuthenticatorId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.token as string}` } })
   t.equal(held.status, 503)
@@ -288,7 +289,7 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
 
   const [tokenLine, me, token, prebuilt, list, remove] = server.curlLines as [string, string, string, string, string, string]
   const run = (line: string, extra = ''): Promise<string> => sh(`${tokenLine}\n${extra}${line}`)
-  const sub = JSON.parse(Buffer.from(server.token!.split('.')[1] as string, 'base64url').toString()).sub
+  const sub = payloadOf(server.token as string).sub
   t.same(JSON.parse(await run(me)), { sub, username: 'demo' })
   t.same(JSON.parse(await sh(`${tokenLine}\n${me}`, false)), { sub, username: 'demo' }, 'the fetch replay (for machines without curl) reads the lines alike')
   t.match(JSON.parse(await run(token)), { authsignalToken: /^[\w-]+\.[\w-]+\.[\w-]+$/ })

@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import authenticatorsPlugin, { type CognitoOptions } from '../index.js'
 import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { ensureDemoSetup, signIn, startCognitoLocal, type DemoSetup } from '../dev/cognito-local.js'
+import { payloadOf } from './helpers.js'
 
-const claims = (jwt: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8'))
+const claims = payloadOf
 
 const cognitoLocal = await startCognitoLocal({ dataDir: t.testdir() })
 t.teardown(() => cognitoLocal.stop())

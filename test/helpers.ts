@@ -7,6 +7,15 @@ import authenticatorsPlugin, { type AuthenticatorsPluginOptions, type Authsignal
 import { startAuthsignalEmulator, type AuthsignalEmulator, type AuthsignalEmulatorOptions } from '../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer, type CognitoIssuer, type CognitoIssuerOptions } from '../lib/testing/cognito-issuer.js'
 
+/** The users of the tests: UUIDs, as Cognito subs are. */
+export const ALICE = 'a11ce000-0000-4000-8000-000000000001'
+export const BOB = 'b0b00000-0000-4000-8000-000000000002'
+
+/** The (unverified) payload of a JWT: what a test reads of a token it holds. */
+export function payloadOf (jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>
+}
+
 export async function issuerFor (t: Test, options?: CognitoIssuerOptions): Promise<CognitoIssuer> {
   const issuer = await startCognitoIssuer(options)
   t.teardown(() => issuer.close())

@@ -7,7 +7,7 @@ import { buildLambdaApp, handler, type ApiGatewayV2Event, type ApiGatewayV2Resul
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import type { CognitoIssuer } from '../lib/testing/cognito-issuer.js'
 import { LOCK_TABLE, startDynamo } from './fixtures/dynamodb.js'
-import { issuerFor } from './helpers.js'
+import { issuerFor, payloadOf } from './helpers.js'
 
 const ALICE = '11111111-2222-4333-8444-555555555555'
 const BOB = '99999999-8888-4777-8666-555555555555'
@@ -21,9 +21,7 @@ interface EventOptions {
   authorizerClaims?: Record<string, unknown>
 }
 
-function decodeClaims (token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>
-}
+const decodeClaims = payloadOf
 
 /** The claims as an HTTP API JWT authorizer passes them on: every value a string. */
 function authorizerClaimsOf (token: string, overrides: Record<string, unknown> = {}): Record<string, string> {

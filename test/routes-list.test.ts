@@ -1,13 +1,11 @@
 // GET /authenticators through the real SDK against the emulator: the user's own authenticators,
 // whitelisted fields only, contact details masked unless the host shows them.
 import t from 'tap'
-import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, BOB, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
 
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
-const BOB = 'b0b00000-0000-4000-8000-000000000002'
 const DOT = '\u2022'
 
 t.test('GET /authenticators lists the user\'s own authenticators with the whitelisted fields', async t => {

@@ -4,12 +4,10 @@ import { Authsignal } from '@authsignal/node'
 import Fastify, { type LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import authenticatorsPlugin from '../index.js'
-import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
-
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
 
 /** Fastify's own 404 for a URL no route matches (not a route's 404 answer). */
 function routeNotFound (res: LightMyRequestResponse): boolean {

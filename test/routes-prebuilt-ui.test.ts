@@ -5,9 +5,8 @@ import t, { type Test } from 'tap'
 import type { PrebuiltUiRouteOptions } from '../index.js'
 import type { AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import type { CognitoIssuer } from '../lib/testing/cognito-issuer.js'
-import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
 const CONFIGURED = 'https://app.example.com/settings/security'
 const ALLOWED = 'https://app.example.com/onboarding/done'
 

@@ -9,13 +9,10 @@ import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import Fastify from 'fastify'
 import { memoryLock } from '../lib/stores/memory-lock.js'
 import { UserLock } from '../lib/stores/user-lock.js'
-import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, BOB, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
-
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
-const BOB = 'b0b00000-0000-4000-8000-000000000002'
 
 const sms = { verificationMethod: 'SMS', phoneNumber: '+6421555123' }
 const email = { verificationMethod: 'EMAIL_OTP', email: 'alice@example.com' }

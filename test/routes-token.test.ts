@@ -1,15 +1,10 @@
 // POST /authenticators/token through the real @authsignal/node SDK against the local emulator:
 // the token it answers, what Authsignal was asked, and the RFC 9470 max-age gate.
 import t from 'tap'
-import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, payloadOf, upstreamCalls } from './helpers.js'
 
-const ALICE = 'a11ce000-0000-4000-8000-000000000001'
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
-
-function payloadOf (jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8'))
-}
 
 t.test('POST /authenticators/token answers an Authsignal token for the signed-in user', async t => {
   const emu = await emulatorFor(t)

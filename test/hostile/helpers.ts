@@ -11,8 +11,7 @@ import type { Test } from 'tap'
 import authenticatorsPlugin, { safeLoggerOptions, type AuthenticatorsPluginOptions } from '../../index.js'
 import type { AuthsignalEmulator, RecordedRequest } from '../../lib/testing/authsignal-emulator.js'
 
-export const ALICE = 'a11ce000-0000-4000-8000-000000000001'
-export const BOB = 'b0b00000-0000-4000-8000-000000000002'
+export { ALICE, BOB } from '../helpers.js'
 
 /** Everything the suite's apps logged, every answer they gave, and every credential the suite handled. */
 export class Capture {

@@ -1,13 +1,16 @@
-// Failing upstreams as one matrix over real HTTP (test/upstream-faults.test.ts and test/jwks.test.ts test
-// the mechanisms one by one): Authsignal and the JWKS slow, hanging, resetting, erroring, rate limiting,
-// answering garbage or too much, on every route. Every row: the documented status and code within a bounded
-// time, the Authsignal record (each call sent once, only under Alice's path, nothing for a JWKS failure), and
-// the same route answering a good request once the fault clears. Then key rotation in the middle of traffic.
+// Failing upstreams as one matrix over real HTTP (test/jwks.test.ts tests the key store's mechanisms one by
+// one): Authsignal and the JWKS slow, hanging, resetting, erroring, rate limiting, answering garbage, the wrong
+// shape or too much, on every route and every upstream call (the ownership list, the delete, the step-up
+// validation), through our own SDK client and a host-supplied one. Every row: the documented status and code
+// within a bounded time, the Authsignal record (each call sent once, only under Alice's path, nothing deleted on
+// a failure, nothing at all for a JWKS failure), and the same route answering a good request once the fault
+// clears. Then a refused connection, key rotation in the middle of traffic, and this suite's log capture.
+import { Authsignal } from '@authsignal/node'
 import t, { type Test } from 'tap'
 import { startAuthsignalEmulator, type EmulatorFault } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer, type JwksFault } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, Capture, send, startApp, type Answer } from './helpers.js'
-import { cognitoOptions } from '../helpers.js'
+import { closedPort, cognitoOptions } from '../helpers.js'
 
 const TIMEOUT_MS = 400
 const JWKS_TIMEOUT_MS = 300
@@ -21,17 +24,28 @@ const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const authsignal = { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: TIMEOUT_MS }
 const cognito = cognitoOptions(issuer)
-const app = await startApp(t, capture, [{ cognito, authsignal }])
+// Three registrations: as the README shows; with step-up on removals; with a host-supplied SDK instance.
+const hosted = new Authsignal({ apiSecretKey: emu.secret, apiUrl: emu.apiUrl, retries: 0 })
+const app = await startApp(t, capture, [
+  { cognito, authsignal },
+  { cognito, authsignal, prefix: '/stepup', routes: { remove: { requireChallenge: true } } },
+  { cognito, authsignal: { client: hosted, timeoutMs: TIMEOUT_MS }, prefix: '/hosted' }
+])
 const auth = { authorization: `Bearer ${capture.keep(issuer.mint({ sub: ALICE }))}` }
+/** A fresh completed removeAuthenticator challenge for Alice, for the step-up route. */
+const stepUp = (): Record<string, string> => ({ ...auth, 'x-authsignal-token': capture.keep(emu.completeChallenge(ALICE, 'removeAuthenticator')) })
 
-type Route = 'token' | 'prebuilt-ui' | 'list' | 'delete'
-const requests: Record<Route, { method: string, path: string, ok: number }> = {
+type Route = 'token' | 'prebuilt-ui' | 'list' | 'delete' | 'delete with step-up' | 'token, host\'s client' | 'list, host\'s client'
+const requests: Record<Route, { method: string, path: string, ok: number, headers?: () => Record<string, string> }> = {
   token: { method: 'POST', path: '/authenticators/token', ok: 200 },
   'prebuilt-ui': { method: 'POST', path: '/authenticators/prebuilt-ui', ok: 200 },
   list: { method: 'GET', path: '/authenticators', ok: 200 },
-  delete: { method: 'DELETE', path: '/authenticators/own1', ok: 204 }
+  delete: { method: 'DELETE', path: '/authenticators/own1', ok: 204 },
+  'delete with step-up': { method: 'DELETE', path: '/stepup/own1', ok: 204, headers: stepUp },
+  'token, host\'s client': { method: 'POST', path: '/hosted/token', ok: 200 },
+  'list, host\'s client': { method: 'GET', path: '/hosted', ok: 200 }
 }
-const call = async (route: Route, headers: Record<string, string> = auth): Promise<Answer> => send(app, { method: requests[route].method, path: requests[route].path, headers })
+const call = async (route: Route): Promise<Answer> => send(app, { method: requests[route].method, path: requests[route].path, headers: requests[route].headers?.() ?? auth })
 
 interface Row {
   name: string
@@ -47,20 +61,24 @@ interface Row {
 
 const LIST_CALL = /\/authenticators$/
 const DELETE_CALL = /\/authenticators\/[^/]+$/
+const VALIDATE_CALL = /^\/v1\/validate$/
 
 async function check (t: Test, row: Row): Promise<void> {
   emu.reset()
   emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1' })
   emu.seedAuthenticator(ALICE, { verificationMethod: 'EMAIL_OTP', email: 'alice@example.com', userAuthenticatorId: 'own2' })
+  const headers = requests[row.route].headers?.() // before the fault: a challenge is completed without any call
   emu.setFault(row.fault, { path: row.on })
-  const res = await call(row.route)
+  const res = await send(app, { method: requests[row.route].method, path: requests[row.route].path, headers: headers ?? auth })
   t.equal(res.status, row.status, `${row.name}: status`)
   if (row.code !== undefined) t.equal(res.json()?.code, row.code, `${row.name}: code`)
   t.ok(res.ms < TIMEOUT_MS + SLACK_MS && res.ms >= (row.minMs ?? 0) - 20, `${row.name}: answered in ${Math.round(res.ms)} ms`)
   const paths = emu.requests.map(r => `${r.method} ${r.path}`)
-  t.ok(paths.every(p => p.includes(` /v1/users/${ALICE}/`)), `${row.name}: Authsignal saw only Alice's path`)
+  // The step-up validation names its user in the body, every other call in the path.
+  const forAlice = (r: typeof emu.requests[number]): boolean => r.path.startsWith(`/v1/users/${ALICE}/`) || (r.path === '/v1/validate' && (r.body as { userId?: unknown }).userId === ALICE)
+  t.ok(emu.requests.every(forAlice), `${row.name}: Authsignal saw only calls for Alice`)
   t.equal(new Set(paths).size, paths.length, `${row.name}: no call was sent twice`)
-  if (row.route === 'delete' && row.status !== 204) t.equal(emu.authenticators(ALICE).length, 2, `${row.name}: nothing was deleted`)
+  if (row.route.startsWith('delete') && row.status !== 204) t.equal(emu.authenticators(ALICE).length, 2, `${row.name}: nothing was deleted`)
   emu.setFault(null)
   if (emu.authenticators(ALICE).length < 2) emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1' })
   t.equal((await call(row.route)).status, requests[row.route].ok, `${row.name}: the next good request succeeds`)
@@ -103,9 +121,35 @@ t.test('Authsignal faults on every route', async t => {
     { name: 'list: JSON labelled text/plain', route: 'list', fault: { kind: 'wrongContentType' }, ...bad },
     { name: 'token: 2 MiB body', route: 'token', fault: { kind: 'huge', bytes: 2 * 1024 * 1024 }, ...bad },
     { name: 'list: 2 MiB body', route: 'list', fault: { kind: 'huge', bytes: 2 * 1024 * 1024 }, ...bad },
-    { name: 'delete: an error body with 200 on the ownership list', route: 'delete', fault: { kind: 'status', status: 200, body: { error: 'x' } }, on: LIST_CALL, ...bad }
+    { name: 'delete: an error body with 200 on the ownership list', route: 'delete', fault: { kind: 'status', status: 200, body: { error: 'x' } }, on: LIST_CALL, ...bad },
+    { name: 'delete: the ownership list hangs', route: 'delete', fault: { kind: 'hang' }, on: LIST_CALL, ...timeout },
+    { name: 'delete: 500 on the delete call', route: 'delete', fault: { kind: 'status', status: 500 }, on: DELETE_CALL, ...upstream },
+    { name: 'delete with step-up: the validation hangs', route: 'delete with step-up', fault: { kind: 'hang' }, on: VALIDATE_CALL, ...timeout },
+    { name: 'delete with step-up: the validation answers 500', route: 'delete with step-up', fault: { kind: 'status', status: 500 }, on: VALIDATE_CALL, ...upstream },
+    { name: 'delete with step-up: the validation answers {}', route: 'delete with step-up', fault: { kind: 'status', status: 200, body: {} }, on: VALIDATE_CALL, ...bad },
+    { name: 'token, host\'s client: hangs (still bounded)', route: 'token, host\'s client', fault: { kind: 'hang' }, ...timeout },
+    { name: 'list, host\'s client: 500', route: 'list, host\'s client', fault: { kind: 'status', status: 500 }, ...upstream },
+    // A 200 of the wrong shape, on every route.
+    ...([
+      ['token', {}], ['token', { token: '' }], ['prebuilt-ui', { token: 'x' }], ['prebuilt-ui', { url: '' }], ['list', {}], ['list', null],
+      ['list', [{ verificationMethod: 'SMS', createdAt: '2026-01-01T00:00:00Z' }]], ['list', ['pk-1']],
+      ['list', [{ userAuthenticatorId: 'a', verificationMethod: 'EMAIL_OTP', createdAt: '2026-01-01T00:00:00Z', email: 42 }]],
+      ['delete', {}]
+    ] as Array<[Route, unknown]>).map(([route, body]): Row => ({
+      name: `${route}: 200 with ${JSON.stringify(body)}`, route, fault: { kind: 'status', status: 200, body }, ...(route === 'delete' && { on: LIST_CALL }), ...bad
+    }))
   ]
   for (const row of rows) await check(t, row)
+})
+
+t.test('Authsignal refuses the connection: 502 FST_AUTHSIGNAL_UNREACHABLE at once, on every route', async t => {
+  const refused = await startApp(t, capture, [{ cognito, authsignal: { ...authsignal, apiUrl: `http://127.0.0.1:${await closedPort()}/v1` } }])
+  for (const route of ['token', 'prebuilt-ui', 'list', 'delete'] as const) {
+    const res = await send(refused, { method: requests[route].method, path: requests[route].path, headers: auth })
+    t.equal(res.status, 502, `${route}: status`)
+    t.equal(res.json()?.code, 'FST_AUTHSIGNAL_UNREACHABLE', `${route}: code`)
+    t.ok(res.ms < TIMEOUT_MS + SLACK_MS, `${route}: answered in ${Math.round(res.ms)} ms`)
+  }
 })
 
 t.test('JWKS faults: 503 within the JWKS timeout, no Authsignal call, healthy once the JWKS is back', async t => {
