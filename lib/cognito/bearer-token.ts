@@ -1,7 +1,9 @@
 // Reads the bearer token from the request, strictly: exactly one Authorization header holding
-// "Bearer <JWS compact serialisation>", bounded in size, before any decoding or key lookup.
+// "Bearer <JWS compact serialisation>", bounded in size, before any decoding or key lookup; and the two
+// unverified parts read before verification: the header's `kid` (after judging its `alg`), and the `iss`
+// that chooses the pool.
 import type { FastifyRequest } from 'fastify'
-import { BadAuthorizationHeaderError, NoTokenError, TokenMalformedError } from '../errors.js'
+import { BadAuthorizationHeaderError, NoTokenError, TokenAlgorithmError, TokenMalformedError, TokenUnknownKeyError } from '../errors.js'
 
 /** Cognito tokens are 1 to 2 KiB; a much longer one is refused before it is decoded. */
 export const MAX_TOKEN_LENGTH = 8192
@@ -42,4 +44,31 @@ export function headerSegment (token: string): string {
   const header = token.slice(0, first)
   if (!BASE64URL.test(header) || !BASE64URL.test(token.slice(last + 1))) throw new TokenMalformedError('expected three base64url segments')
   return header
+}
+
+function decodeSegment (segment: string, what: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    throw new TokenMalformedError(`${what} is not base64url JSON`)
+  }
+  if (typeof value !== 'object' || value === null) throw new TokenMalformedError(`${what} is not a JSON object`)
+  return value as Record<string, unknown>
+}
+
+/**
+ * The token's `kid`, after its header is judged: `none`, HS* and any `alg` but RS256 are refused before any
+ * key lookup. The key will come from the token's pool's JWKS only: `jku`, `x5u` and `jwk` are never read.
+ */
+export function keyIdOf (token: string): string {
+  const { alg, kid } = decodeSegment(headerSegment(token), 'header')
+  if (alg !== 'RS256') throw new TokenAlgorithmError()
+  if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
+  return kid
+}
+
+/** The token's unverified `iss`: used only to choose which pool's keys may verify it. */
+export function issuerOf (token: string): unknown {
+  return decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'payload').iss
 }

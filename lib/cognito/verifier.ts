@@ -5,15 +5,14 @@
 // with one verifier (holding a ready key object) per pool key: @fastify/jwt's `request.jwtVerify()` decodes
 // every token twice and merges its options per request, and its key callback cannot keep key objects.
 import { createVerifier, TokenError } from 'fast-jwt'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
-import { headerSegment, readBearerToken } from './bearer-token.js'
+import { issuerOf, keyIdOf, readBearerToken } from './bearer-token.js'
+import { IssuerMismatchLog } from './issuer-log.js'
 import { assertCognitoClaims } from './claims.js'
 import {
-  TokenAlgorithmError, TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError,
-  TokenSignatureError, TokenUnknownKeyError, withChallenge
+  TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError, TokenSignatureError, withChallenge
 } from '../errors.js'
-import { scrub } from '../logging.js'
 import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
 import type { ResolvedPool } from '../options/index.js'
@@ -67,33 +66,6 @@ export interface CognitoVerifier {
   status: () => PoolStatus[]
 }
 
-function decodeSegment (segment: string, what: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
-  } catch {
-    throw new TokenMalformedError(`${what} is not base64url JSON`)
-  }
-  if (typeof value !== 'object' || value === null) throw new TokenMalformedError(`${what} is not a JSON object`)
-  return value as Record<string, unknown>
-}
-
-/**
- * The token's `kid`, after its header is judged: `none`, HS* and any `alg` but RS256 are refused before any
- * key lookup. The key will come from the token's pool's JWKS only: `jku`, `x5u` and `jwk` are never read.
- */
-function keyIdOf (token: string): string {
-  const { alg, kid } = decodeSegment(headerSegment(token), 'header')
-  if (alg !== 'RS256') throw new TokenAlgorithmError()
-  if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
-  return kid
-}
-
-/** The token's unverified `iss`: used only to choose which pool's keys may verify it. */
-function issuerOf (token: string): unknown {
-  return decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'payload').iss
-}
-
 /** `claimsKey`: the request property the verified claims go to (`decorators.user`). */
 export function createCognitoVerifier (fastify: FastifyInstance, pools: ResolvedPool[], claimsKey: string): CognitoVerifier {
   const verifiers = pools.map(pool => new PoolVerifier(pool))
@@ -101,23 +73,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   const byPool = new Map(verifiers.map(v => [v.pool, v]))
   const single = verifiers.length === 1 ? verifiers[0] : undefined
   const gated = verifiers.some(v => v.gated)
-  const configuredIssuers = [...byIssuer.keys()]
-  const mismatches = new Set<string>()
-
-  /**
-   * A configured issuer that does not match the tokens (a trailing '/', the other issuer form, a typo) makes
-   * every request a 401: say so in the log, once per distinct token issuer (and for at most 20 of them).
-   */
-  function explainIssuer (err: unknown, token: string | undefined, log: FastifyBaseLogger): void {
-    if (!(err instanceof TokenIssuerError) || token === undefined || mismatches.size >= 20) return
-    // A TokenIssuerError means the payload was decoded (to choose a pool, or by fast-jwt): this cannot throw.
-    const iss = issuerOf(token)
-    const tokenIssuer = typeof iss === 'string' ? scrub(iss.slice(0, 200)) : `(${typeof iss})`
-    if (mismatches.has(tokenIssuer)) return
-    mismatches.add(tokenIssuer)
-    log.warn({ tokenIssuer, configuredIssuers }, 'fastify-authsignal-cognito: a token was refused because its issuer is not a configured one ' +
-      '(logged once per issuer): if your users\' tokens carry it, fix cognito.issuer or cognito.userPoolId')
-  }
+  const issuerLog = new IssuerMismatchLog([...byIssuer.keys()])
   const tokenCache = new VerifiedTokenCache(pools.reduce((sum, pool) => sum + pool.tokenCacheSize, 0))
 
   fastify.addHook('onReady', async function prewarmJwks () {
@@ -181,7 +137,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       }
       if (user !== undefined) accept(request, user)
     } catch (err) {
-      explainIssuer(err, token, request.log)
+      issuerLog.explain(err, token, request.log)
       return fail(err as FastifyError, done)
     }
     // Outside the try: `done` runs the rest of the request, whose errors are not ours to answer.
@@ -191,7 +147,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       return undefined
     }
     const pending = fetchKeyAndAccept(request, token, kid, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => {
-      explainIssuer(err, token, request.log)
+      issuerLog.explain(err, token, request.log)
       return fail(err, undefined)
     })
     if (done === undefined) return pending
