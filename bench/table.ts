@@ -60,13 +60,19 @@ export function printReport (rows: Row[], meta: ReportMeta): void {
     '  interleaved batches of 500, best batch; the wall-clock figure by the same method is shown next to it.',
     '  Floor: crypto.verify(\'sha256\', signingInput, publicKeyObject, signature), same tokens and key, inputs pre-split.',
     '  5c is @fastify/jwt with a static key and no plugin, by the same method: what the plugin builds on. 2c: same method, one repeated token.',
-    '- Row 6 counts requests to the local issuer\'s JWKS endpoint during the flood (the plugin penalises unknown kids for 10 s).',
-    '- Row 7 feeds VerifiedTokenCache (lib/token-cache.ts) directly in a fresh process, memory read after a forced GC; 7c runs the',
+    '  5s times the steps of one uncached verification alone, same method: our header decode, fast-jwt\'s verifier (its own decode,',
+    '  the RS256 check, exp, nbf), our claim checks and user object, the cache key (SHA-256 of the token).',
+    '- Row 6 counts requests to the local issuer\'s JWKS endpoint during the flood (a fetch that misses a kid opens a 10 s penalty window).',
+    '- Row 7 feeds VerifiedTokenCache (lib/cognito/token-cache.ts) directly in a fresh process, memory read after a forced GC; 7c runs the',
     '  same token stream without the cache. Judged on the heap after GC (bounded = no more than when first full, +10%); RSS is shown',
     '  but moves by tens of MB between runs because V8 keeps freed pages (a 3M-token run ends no higher than a 250k one).',
     '- Row 8: GET /authenticators through the plugin (autocannon) vs the same process calling @authsignal/node getAuthenticators',
     '  directly with as many calls in flight as autocannon has connections; the emulator runs in its own process. On 2 cores the',
     '  route side also has autocannon on a core. 8c: the plugin\'s own SDK client and deadline wrapper, called in that same way.',
+    '- Rows 10: DELETE of an id that is not the user\'s (the lock taken, the list read under it, 404, the lock released), 200 users',
+    '  cycled so requests in flight never wait for each other\'s lock, each lock store in its own plugin server: Debian\'s redis-server',
+    '  and dynalite (a DynamoDB emulator on LevelDB, much slower than DynamoDB itself) in their own processes on 127.0.0.1.',
+    '  10o-10q: one acquire + release on each store, sequential, wall clock, in a fresh process.',
     ''
   ]
   process.stdout.write(out.join('\n') + '\n')
