@@ -1,6 +1,7 @@
 // GET /authenticators through the real SDK against the emulator: the user's own authenticators,
 // whitelisted fields only, contact details masked unless the host shows them.
-import t from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
 import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
@@ -149,20 +150,20 @@ function upstreamPasskey (id: string, credential: Record<string, unknown>): Reco
   }
 }
 
-t.test('a passkey lists its provider\'s name, whether it is synced, and its credential id: nothing else of its credential', async t => {
+/** Alice's list when Authsignal answers `upstream` (through the real SDK and HTTP). */
+async function listedFrom (t: Test, upstream: unknown[]): Promise<LightMyRequestResponse> {
   const emu = await emulatorFor(t)
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
-  emu.setFault({
-    kind: 'status',
-    status: 200,
-    body: [
-      upstreamPasskey('synced', {}),
-      upstreamPasskey('unmapped', { aaguidMapping: undefined, credentialBackedUp: false }),
-      upstreamPasskey('nameless', { aaguidMapping: { name: '' }, name: '' })
-    ]
-  }, { times: 1 })
+  emu.setFault({ kind: 'status', status: 200, body: upstream }, { times: 1 })
+  return await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+}
 
-  const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+t.test('a passkey lists its provider\'s name, whether it is synced, and its credential id: nothing else of its credential', async t => {
+  const res = await listedFrom(t, [
+    upstreamPasskey('synced', {}),
+    upstreamPasskey('unmapped', { aaguidMapping: undefined, credentialBackedUp: false }),
+    upstreamPasskey('nameless', { aaguidMapping: { name: '' }, name: '' })
+  ])
 
   t.equal(res.statusCode, 200)
   const common = { verificationMethod: 'PASSKEY', createdAt: '2026-01-02T03:04:05.000Z', verifiedAt: '2026-01-02T03:04:05.000Z', lastVerifiedAt: '2026-03-02T03:04:05.000Z', displayName: 'Alice' }
@@ -177,19 +178,11 @@ t.test('a passkey lists its provider\'s name, whether it is synced, and its cred
 })
 
 t.test('a passkey\'s optional fields sent as null are left out; a null webauthnCredential gives no passkey', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
-  emu.setFault({
-    kind: 'status',
-    status: 200,
-    body: [
-      upstreamPasskey('nulls', { name: null, credentialBackedUp: null, aaguidMapping: null }),
-      upstreamPasskey('null-provider', { aaguidMapping: { name: null } }),
-      { ...upstreamPasskey('none', {}), webauthnCredential: null }
-    ]
-  }, { times: 1 })
-
-  const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  const res = await listedFrom(t, [
+    upstreamPasskey('nulls', { name: null, credentialBackedUp: null, aaguidMapping: null }),
+    upstreamPasskey('null-provider', { aaguidMapping: { name: null } }),
+    { ...upstreamPasskey('none', {}), webauthnCredential: null }
+  ])
 
   t.same(res.json().authenticators.map((a: { passkey?: unknown }) => a.passkey), [
     { credentialId: 'cred-nulls' },
@@ -259,11 +252,7 @@ t.test('with routes.list.passkeyRpId the list carries passkeySignal: every WebAu
 })
 
 t.test('without routes.list.passkeyRpId there is no passkeySignal', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
-  emu.setFault({ kind: 'status', status: 200, body: [upstreamPasskey('pk-1', {})] }, { times: 1 })
-
-  const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  const res = await listedFrom(t, [upstreamPasskey('pk-1', {})])
 
   t.same(Object.keys(res.json()), ['authenticators'])
 })
