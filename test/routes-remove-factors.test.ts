@@ -123,7 +123,7 @@ t.test('requireChallenge: a challenge completed with the very authenticator bein
   t.match(res.body.message, /completed with the authenticator being removed: complete it with another factor/)
   t.equal(emu.authenticators(ALICE).length, 2)
   t.same(upstreamCalls(emu), ['POST /v1/validate', `GET /v1/users/${ALICE}/actions`, `GET /v1/users/${ALICE}/authenticators`], 'no DELETE upstream')
-  t.equal(emu.requests[1]?.url, `/v1/users/${ALICE}/actions?codes=${ACTION}`, 'the user\'s actions of the challenge action only')
+  t.equal(emu.requests[1]?.url, `/v1/users/${ALICE}/actions?codes=${ACTION}&state=CHALLENGE_SUCCEEDED`, 'the user\'s succeeded actions of the challenge action only')
 })
 
 t.test('requireChallenge: completed with another factor, the removal goes through; two upstream calls after the challenge\'s', async t => {

@@ -1,7 +1,7 @@
 // The one place the plugin calls Authsignal. Each method owns the path encoding (the SDK puts ids into URL
 // paths unencoded), the deadline, the expected answer shape (anything else is a 502, never a 500 further
 // down) and the error mapping. Routes call these methods and nothing below them.
-import type { Authsignal } from '@authsignal/node'
+import { UserActionState, type Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import { UpstreamBadResponseError } from '../errors.js'
 import { withDeadline } from './client.js'
@@ -147,9 +147,10 @@ export class AuthsignalApi {
     return expect(answer, 'validateChallenge', (a): a is ChallengeResult => isRecord(a) && typeof a.isValid === 'boolean')
   }
 
-  /** The user's action of this code and idempotency key, if Authsignal lists it (newest first, recent ones only). */
+  /** The user's succeeded action of this code and idempotency key, if Authsignal lists it (newest first, recent ones only). */
   async findAction (userId: string, action: string, idempotencyKey: string): Promise<UserAction | undefined> {
-    const answer = await this.call('queryUserActions', client => client.queryUserActions({ userId: segment(userId), actionCodes: [action] }))
+    const query = { userId: segment(userId), actionCodes: [action], state: UserActionState.CHALLENGE_SUCCEEDED }
+    const answer = await this.call('queryUserActions', client => client.queryUserActions(query))
     return expect(answer, 'queryUserActions', (a): a is UserAction[] => Array.isArray(a) && a.every(isUserAction))
       .find(a => a.idempotencyKey === idempotencyKey)
   }

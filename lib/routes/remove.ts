@@ -21,7 +21,7 @@ type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
 export const CHALLENGE_HEADER = 'x-authsignal-token'
 
 /** Recovery codes only help a user back to a factor: they are never the factor a removal must leave. */
-export const RECOVERY_CODE = 'RECOVERY_CODE'
+const RECOVERY_CODE = 'RECOVERY_CODE'
 
 /** What the request's challenge proves: nothing (the refusal), or a factor: the authenticator or the method that completed it. */
 type Challenge = { refusal: Error } | { verifiedBy: string | undefined, method: string | undefined }
