@@ -41,10 +41,10 @@ export type { AuthenticatorsStatus } from './lib/status.js'
 export type { LastCall } from './lib/authsignal/api.js'
 export type { AuthenticateName, DecoratorNames, DecoratorOptions, UserName } from './lib/decorators.js'
 export type {
-  AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions,
-  RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
+  AuthenticatorsPluginOptions, AuthsignalOptions, ChallengeTokenRouteOptions, CognitoOptions, ListRouteOptions, OpenApiOptions,
+  PrebuiltUiRouteOptions, RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
 } from './lib/options/index.js'
-export type { AuthenticatorSummary } from './lib/routes/list.js'
+export type { AuthenticatorSummary, PasskeySignal, PasskeySummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'
 export { memoryLock } from './lib/stores/memory-lock.js'

@@ -1,6 +1,7 @@
 // The browser demo of `npm run dev`: a plain HTML page and a small ES module (dev/demo-page/, no build
 // step) that walk through the whole flow with the real @authsignal/browser SDK: sign in, enrol an email
-// OTP authenticator (Custom UI flow), open the pre-built UI, list and remove authenticators.
+// OTP authenticator, a passkey or an authenticator app (Custom UI flow), open the pre-built UI, list, and
+// remove authenticators with a step-up challenge of another factor (then the WebAuthn Signal API).
 // Two dev-only routes help it along and exist only when their emulator runs:
 //   POST /dev/login     signs a user in to cognito-local and returns the access token;
 //   GET  /dev/last-otp  the last email OTP code the Authsignal emulator "sent" to the signed-in user.

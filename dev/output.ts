@@ -11,6 +11,8 @@ export type AuthsignalInfo =
 
 export interface OutputInput {
   appUrl: string
+  /** The demo page on localhost: WebAuthn refuses an IP address as the RP id, so passkeys work there only. */
+  demoUrl: string
   /** Where the plugin's routes are mounted. */
   prefix: string
   cognito: CognitoInfo
@@ -24,10 +26,12 @@ export interface OutputInput {
 }
 
 export interface DevOutput {
-  /** `TOKEN=...` then one curl line each for GET /me, POST token, POST prebuilt-ui, GET list, DELETE. */
+  /** `TOKEN=...` then one curl line each for GET /me, POST token, POST prebuilt-ui, GET list, POST challenge-token (STEP_UP=), DELETE. */
   curlLines: string[]
   /** The email OTP enrolment through the emulator's client API (empty with the real Authsignal). */
   enrolLines: string[]
+  /** The removal's step-up challenge completed with the email OTP through the emulator's client API (empty with the real Authsignal). */
+  stepUpLines: string[]
   /** Everything above, with headings, as printed. */
   banner: string
 }
@@ -37,6 +41,14 @@ const AUTH = '-H "Authorization: Bearer $TOKEN"'
 const JSON_OUT = "curl -sS -w '\\n'"
 const STATUS_OUT = "curl -sS -o /dev/null -w '%{http_code}\\n'"
 const JSON_BODY = "-H 'Content-Type: application/json'"
+// The removal requires a step-up challenge (routes.remove.requireChallenge): its token goes with the delete.
+const STEP_UP = '-H "x-authsignal-token: $STEP_UP"'
+const CODE_BODY = '-d "{\\"verificationCode\\":\\"$CODE\\"}"'
+
+// VAR=$(curl ... | sed ...): the one string field of a JSON answer, in a shell variable.
+function assign (variable: string, curl: string, field: string): string {
+  return `${variable}=$(${curl} | sed -E 's/.*"${field}":"([^"]*)".*/\\1/')`
+}
 
 function tokenLine (input: OutputInput): { line: string, notes: string[] } {
   if (input.token !== undefined) return { line: `TOKEN='${input.token}'`, notes: ['Access token of the demo user (valid for an hour; restart `npm run dev` for a fresh one):'] }
@@ -53,11 +65,19 @@ function tokenLine (input: OutputInput): { line: string, notes: string[] } {
 
 function enrol (routes: string, clientApi: string, email: string): string[] {
   return [
-    `AS_TOKEN=$(curl -sS -X POST ${routes}/token ${AUTH} | sed -E 's/.*"authsignalToken":"([^"]*)".*/\\1/')`,
+    assign('AS_TOKEN', `curl -sS -X POST ${routes}/token ${AUTH}`, 'authsignalToken'),
     `${JSON_OUT} -X POST ${clientApi}/user-authenticators/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d '{"email":"${email}"}'`,
-    `${JSON_OUT} -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d "{\\"verificationCode\\":\\"$CODE\\"}"`,
+    `${JSON_OUT} -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} ${CODE_BODY}`,
     `${JSON_OUT} ${routes} ${AUTH}`,
-    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH}`
+    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH} ${STEP_UP}`
+  ]
+}
+
+// The step-up challenge with the user's email OTP, as @authsignal/browser's email.challenge() and verify() call it.
+function stepUp (clientApi: string): string[] {
+  return [
+    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $STEP_UP"`,
+    assign('STEP_UP', `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $STEP_UP" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
   ]
 }
 
@@ -71,16 +91,20 @@ export function devOutput (input: OutputInput): DevOutput {
     `${JSON_OUT} -X POST ${routes}/token ${AUTH}`,
     `${JSON_OUT} -X POST ${routes}/prebuilt-ui ${AUTH}`,
     `${JSON_OUT} ${routes} ${AUTH}`,
-    `${STATUS_OUT} -X DELETE ${routes}/${removable?.userAuthenticatorId ?? '$AUTHENTICATOR_ID'} ${AUTH}`
+    assign('STEP_UP', `curl -sS -X POST ${routes}/challenge-token ${AUTH}`, 'authsignalToken'),
+    `${STATUS_OUT} -X DELETE ${routes}/${removable?.userAuthenticatorId ?? '$AUTHENTICATOR_ID'} ${AUTH} ${STEP_UP}`
   ]
 
-  const enrolLines = input.authsignal.kind === 'emulator' ? enrol(routes, `${input.authsignal.apiUrl}/client`, input.email) : []
+  const emulated = input.authsignal.kind === 'emulator'
+  const enrolLines = emulated ? enrol(routes, `${input.authsignal.apiUrl}/client`, input.email) : []
+  const stepUpLines = emulated ? stepUp(`${input.authsignal.apiUrl}/client`) : []
 
   const c = input.cognito
   const a = input.authsignal
   const parts = [
     `  app         ${input.appUrl}   routes under ${input.prefix}, host route GET /me`,
-    `  demo page   ${input.appUrl}/   the whole flow in a browser: sign in, enrol an email OTP, pre-built UI, list, remove`,
+    `  demo page   ${input.demoUrl}   the whole flow in a browser: sign in, enrol an email OTP, a passkey or an authenticator app, pre-built UI, list,\n` +
+    '              remove with a step-up challenge (on localhost, not 127.0.0.1: passkeys need a domain)',
     `  openapi     ${input.appUrl}/documentation   Swagger UI (the document itself: ${input.appUrl}/documentation/json)`,
     c.kind === 'local'
       ? `  cognito     ${c.endpoint}   cognito-local: pool ${c.userPoolId}, client ${c.clientId}, data in ${c.dataDir}\n` +
@@ -94,6 +118,11 @@ export function devOutput (input: OutputInput): DevOutput {
   const deleteNote = removable === undefined
     ? ['# set AUTHENTICATOR_ID to a userAuthenticatorId from the list first (the last one cannot be removed: 409)']
     : []
+  // Emulator: the challenge completed with the user's email OTP (the removed SMS is another factor). Real Authsignal: a client SDK completes it.
+  const stepUpNotes = stepUpLines.length > 0
+    ? ['# 2. challenge the user\'s email OTP: the code appears in this console', stepUpLines[0] as string,
+        '# 3. CODE=<the 6 digits printed here>, then verify: STEP_UP becomes the verified token', stepUpLines[1] as string, '# 4. remove']
+    : ['# 2. complete its challenge with a client SDK and another factor (the demo page does), STEP_UP=<the token it returns>; 3. remove']
   const lines = [
     'fastify-authsignal-cognito dev server',
     '',
@@ -103,11 +132,16 @@ export function devOutput (input: OutputInput): DevOutput {
     '',
     curlLines[0] as string,
     '',
-    'The host route and the four routes (each prints its answer; the delete prints 204):',
+    'The host route and the routes (each prints its answer; the delete prints 204):',
     '',
-    ...curlLines.slice(1, -1),
+    ...curlLines.slice(1, 5),
+    '',
+    'The delete needs a step-up (routes.remove.requireChallenge): the token of a removeAuthenticator challenge completed with another factor.',
+    '# 1. a challenge token for the user, from the plugin',
+    curlLines[5] as string,
+    ...stepUpNotes,
     ...deleteNote,
-    curlLines.at(-1) as string
+    curlLines[6] as string
   ]
   if (enrolLines.length > 0) {
     lines.push(
@@ -120,11 +154,11 @@ export function devOutput (input: OutputInput): DevOutput {
       enrolLines[1] as string,
       '# 3. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
       enrolLines[2] as string,
-      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it',
+      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
       enrolLines[3] as string,
       enrolLines[4] as string
     )
   }
   lines.push('', 'Ctrl-C stops everything.')
-  return { curlLines, enrolLines, banner: lines.join('\n') }
+  return { curlLines, enrolLines, stepUpLines, banner: lines.join('\n') }
 }

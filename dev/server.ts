@@ -25,11 +25,13 @@ export interface DevServerOptions {
 }
 
 export interface DevServer {
-  urls: { app: string, cognito: string | undefined, authsignal: string }
+  /** `demo` is the app's demo page on localhost (passkeys need a domain, not an IP address). */
+  urls: { app: string, demo: string, cognito: string | undefined, authsignal: string }
   /** The demo user's access token (cognito-local only). */
   token: string | undefined
   curlLines: string[]
   enrolLines: string[]
+  stepUpLines: string[]
   banner: string
   /** Closes the app, the emulator and cognito-local; idempotent. */
   stop (): Promise<void>
@@ -121,7 +123,10 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       apiSecretKey: config.authsignal.kind === 'emulator' ? (emulator as AuthsignalEmulator).secret : config.authsignal.apiSecretKey,
       apiUrl: authsignal.apiUrl,
       logger: options.logger,
-      redis
+      redis,
+      // The page removes authenticators with a step-up challenge; the emulator's RP id for the Signal API.
+      requireChallenge: true,
+      passkeyRpId: emulator?.webauthn.rpId
     })
     started.push(() => app.close())
     registerDemo(app, {
@@ -137,11 +142,12 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     await app.listen({ host: HOST, port: config.appPort })
     const { port } = app.server.address() as { port: number }
     const appUrl = `http://${HOST}:${port}`
+    const demoUrl = `http://localhost:${port}/`
 
-    const output = devOutput({ appUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
+    const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
     let stopping: Promise<void> | undefined
     return {
-      urls: { app: appUrl, cognito: cognito.kind === 'local' ? cognito.endpoint : undefined, authsignal: authsignal.apiUrl },
+      urls: { app: appUrl, demo: demoUrl, cognito: cognito.kind === 'local' ? cognito.endpoint : undefined, authsignal: authsignal.apiUrl },
       token,
       ...output,
       stop: () => (stopping ??= stopAll())

@@ -20,6 +20,10 @@ export interface ExampleAppConfig {
   logger?: Exclude<FastifyServerOptions['logger'], boolean>
   /** Shares the rate limit and the removal lock with every instance on this Redis. Default: in this process. */
   redis?: Redis
+  /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
+  requireChallenge?: boolean
+  /** The WebAuthn RP id of the app's passkeys: the list then carries what the browser's Signal API needs. Default: none. */
+  passkeyRpId?: string
 }
 
 /** The host app, written as the README shows it. */
@@ -40,7 +44,10 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl },
     // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
     openapi: { securityScheme: 'bearerAuth' },
-    ...(config.redis !== undefined && { routes: { remove: { lock: redisLock({ client: config.redis }) } } })
+    routes: {
+      list: { passkeyRpId: config.passkeyRpId },
+      remove: { requireChallenge: config.requireChallenge === true, ...(config.redis !== undefined && { lock: redisLock({ client: config.redis }) }) }
+    }
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))
   return app

@@ -166,6 +166,7 @@ t.test('portError names the port, the part and the variable; other errors pass t
 t.test('devOutput without the emulators: a token recipe and a placeholder id, no enrolment lines', async (t) => {
   const out = devOutput({
     appUrl: 'http://127.0.0.1:3000',
+    demoUrl: 'http://localhost:3000/',
     prefix: '/authenticators',
     cognito: { kind: 'aws', userPoolId: 'eu-west-1_AbC', clientId: 'cid', region: 'eu-west-1' },
     authsignal: { kind: 'authsignal', apiUrl: 'https://au.api.authsignal.com/v1' },
@@ -175,8 +176,13 @@ t.test('devOutput without the emulators: a token recipe and a placeholder id, no
   })
   t.equal(out.curlLines[0], 'TOKEN=$(aws cognito-idp initiate-auth --region eu-west-1 --client-id cid --auth-flow USER_PASSWORD_AUTH ' +
     '--auth-parameters USERNAME=<user>,PASSWORD=<password> --query AuthenticationResult.AccessToken --output text)')
-  t.equal(out.curlLines[5], 'curl -sS -o /dev/null -w \'%{http_code}\\n\' -X DELETE http://127.0.0.1:3000/authenticators/$AUTHENTICATOR_ID -H "Authorization: Bearer $TOKEN"')
+  t.equal(out.curlLines[5], 'STEP_UP=$(curl -sS -X POST http://127.0.0.1:3000/authenticators/challenge-token -H "Authorization: Bearer $TOKEN" | ' +
+    'sed -E \'s/.*"authsignalToken":"([^"]*)".*/\\1/\')')
+  t.equal(out.curlLines[6], 'curl -sS -o /dev/null -w \'%{http_code}\\n\' -X DELETE http://127.0.0.1:3000/authenticators/$AUTHENTICATOR_ID ' +
+    '-H "Authorization: Bearer $TOKEN" -H "x-authsignal-token: $STEP_UP"')
   t.same(out.enrolLines, [])
+  t.same(out.stepUpLines, [], 'a client SDK completes the challenge with the real Authsignal')
+  t.match(out.banner, '# 2. complete its challenge with a client SDK and another factor (the demo page does), STEP_UP=<the token it returns>')
   t.match(out.banner, 'cognito     https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC   your user pool, client cid')
   t.match(out.banner, 'authsignal  https://au.api.authsignal.com/v1   Authsignal (AUTHSIGNAL_SECRET)')
   t.match(out.banner, '# set AUTHENTICATOR_ID to a userAuthenticatorId from the list first')
@@ -225,7 +231,8 @@ async function replay (script: string): Promise<string> {
     } else if (assign === null) {
       out += await curl(line)
     } else if (assign[2]?.startsWith('$(')) {
-      vars[assign[1] as string] = /"authsignalToken":"([^"]*)"/.exec(await curl(assign[2]))?.[1] as string
+      const field = /"(\w+)":"\(\[/.exec(assign[2])?.[1] as string
+      vars[assign[1] as string] = new RegExp(`"${field}":"([^"]*)"`).exec(await curl(assign[2]))?.[1] as string
     } else {
       vars[assign[1] as string] = (assign[2] as string).replace(/^'|'$/g, '')
     }
@@ -246,11 +253,12 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.match(server.urls, { app: /^http:\/\/127\.0\.0\.1:\d+$/, cognito: /^http:\/\/127\.0\.0\.1:\d+$/, authsignal: /^http:\/\/127\.0\.0\.1:\d+\/v1$/ })
   t.match(server.token, /^eyJ/)
   t.equal(server.curlLines[0], `TOKEN='${server.token}'`)
-  for (const line of [...server.curlLines, ...server.enrolLines]) t.ok(server.banner.includes(line), 'the banner prints every line')
+  for (const line of [...server.curlLines, ...server.enrolLines, ...server.stepUpLines]) t.ok(server.banner.includes(line), 'the banner prints every line')
   t.match(server.banner, 'cognito-local: pool local_')
   t.match(server.banner, `data in ${dataDir}`)
   t.match(server.banner, 'demo user seeded with EMAIL_OTP and SMS')
-  t.match(server.banner, `demo page   ${server.urls.app}/   the whole flow in a browser`)
+  t.equal(server.urls.demo, `http://localhost:${new URL(server.urls.app).port}/`, 'the demo page on localhost: passkeys need a domain')
+  t.match(server.banner, `demo page   ${server.urls.demo}   the whole flow in a browser`)
   t.match(server.banner, `openapi     ${server.urls.app}/documentation   Swagger UI (the document itself: ${server.urls.app}/documentation/json)`)
 
   // The browser demo's configuration and its dev-only helpers (the page itself: test/browser-demo.test.ts).
@@ -284,10 +292,10 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.equal(none.status, 404)
   t.match(await none.json(), { code: 'DEV_NO_OTP' })
   const openapi = await (await appGet('/documentation/json')).json() as { paths: Record<string, unknown> }
-  t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
+  t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
     'Swagger UI documents the host\'s routes, not the demo\'s')
 
-  const [tokenLine, me, token, prebuilt, list, remove] = server.curlLines as [string, string, string, string, string, string]
+  const [tokenLine, me, token, prebuilt, list, challengeToken, remove] = server.curlLines as [string, string, string, string, string, string, string]
   const run = (line: string, extra = ''): Promise<string> => sh(`${tokenLine}\n${extra}${line}`)
   const sub = payloadOf(server.token as string).sub
   t.same(JSON.parse(await run(me)), { sub, username: 'demo' })
@@ -296,9 +304,20 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.match(JSON.parse(await run(prebuilt)), { prebuiltUiUrl: `${new URL(server.urls.authsignal).origin}/prebuilt?token=` })
   const seeded = JSON.parse(await run(list)).authenticators
   t.match(seeded, [{ verificationMethod: 'EMAIL_OTP' }, { verificationMethod: 'SMS' }])
-  t.ok(remove.endsWith(`/authenticators/${seeded[1].userAuthenticatorId} -H "Authorization: Bearer $TOKEN"`), 'the delete line names the seeded SMS')
-  t.equal(await run(remove), '204\n')
-  t.equal(await run(remove), '404\n', 'it is gone')
+  t.ok(remove.endsWith(`/authenticators/${seeded[1].userAuthenticatorId} -H "Authorization: Bearer $TOKEN" -H "x-authsignal-token: $STEP_UP"`), 'the delete line names the seeded SMS')
+  t.equal(await run(remove), '403\n', 'not without a step-up')
+
+  // The step-up exactly as printed, in two steps as a developer runs it: up to the code in the dev console, then on.
+  const [challengeEmail, verifyEmail] = server.stepUpLines as [string, string]
+  const [challenge, challenged] = (await run(`${challengeToken}\necho "$STEP_UP"\n${challengeEmail}`)).split('\n') as [string, string]
+  t.match(challenge, /^[\w-]+\.[\w-]+\.[\w-]+$/)
+  t.match(JSON.parse(challenged), { challengeId: String })
+  const stepUpCode = (lines.at(-1) as string).slice(-6)
+  t.match(lines.at(-1), /^\[authsignal emulator\] email OTP code for demo@example\.com: \d{6}$/, 'the code is printed')
+  const [stepUp, removed] = (await run(`${verifyEmail}\necho "$STEP_UP"\n${remove}`, `STEP_UP='${challenge}'\nCODE=${stepUpCode}\n`)).split('\n') as [string, string]
+  t.not(stepUp, challenge, 'the verified token')
+  t.equal(removed, '204', 'removed with the step-up')
+  t.equal(await run(remove, `STEP_UP='${stepUp}'\n`), '404\n', 'it is gone')
 
   // The email OTP enrolment exactly as printed, in two steps as a developer runs it: up to the code,
   // which appears in the dev console, then on; CODE and NEW_ID are what the developer reads off.
@@ -317,7 +336,8 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   const after = JSON.parse(await run(listAgain)).authenticators as Array<{ userAuthenticatorId: string, verificationMethod: string }>
   t.same(after.map((a) => a.verificationMethod), ['EMAIL_OTP', 'EMAIL_OTP'], 'the list shows the new EMAIL_OTP')
   t.equal(after[1]?.userAuthenticatorId, newId)
-  t.equal(await run(removeNew, `NEW_ID=${newId}\n`), '204\n')
+  t.equal(await run(removeNew, `NEW_ID=${newId}\n`), '403\n', 'not without a step-up')
+  t.equal(await run(removeNew, `NEW_ID=${newId}\nSTEP_UP='${stepUp}'\n`), '204\n', 'the step-up token of the seeded email OTP removes another authenticator')
 
   await server.stop()
   await server.stop()
@@ -339,7 +359,7 @@ t.test('with the real services\' variables it starts neither emulator (each side
   t.equal(local.urls.cognito, `http://127.0.0.1:${cognitoPort}`)
   t.same(local.enrolLines, [], 'no enrolment recipe against the real Authsignal')
   t.match(local.banner, `authsignal  ${upstream.apiUrl}   Authsignal (AUTHSIGNAL_SECRET)`)
-  const [tokenLine, , , , list, remove] = local.curlLines as [string, string, string, string, string, string]
+  const [tokenLine, , , , list, , remove] = local.curlLines as [string, string, string, string, string, string, string]
   t.same(JSON.parse(await sh(`${tokenLine}\n${list}`)), { authenticators: [] }, 'nothing is seeded in a real Authsignal')
   t.ok(remove.includes('/authenticators/$AUTHENTICATOR_ID '))
   t.ok(upstream.requests.length > 0 && upstream.requests.every((r) => r.authorized), 'the app called the given URL with the given secret')

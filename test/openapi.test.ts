@@ -158,12 +158,23 @@ t.test('request and success schemas', async t => {
             lastVerifiedAt: { type: 'string' },
             email: { type: 'string' },
             phoneNumber: { type: 'string' },
-            displayName: { type: 'string' }
+            displayName: { type: 'string' },
+            passkey: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['credentialId'],
+              properties: { credentialId: { type: 'string' }, name: { type: 'string' }, backedUp: { type: 'boolean' } }
+            }
           }
         }
       }
     }
   })
+  const item = (json(list, '200') as { properties: { authenticators: { items: { properties: Record<string, Record<string, unknown>> } } } }).properties.authenticators.items
+  t.same(Object.keys(item.properties), ['userAuthenticatorId', 'verificationMethod', 'createdAt', 'verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName', 'passkey'],
+    'exactly the whitelisted fields')
+  for (const field of ['credentialId', 'name', 'backedUp']) t.type((item.properties.passkey as { properties: Record<string, { description?: string }> }).properties[field]?.description, 'string', `passkey.${field} is described`)
+  t.notOk('passkeySignal' in ((json(list, '200') as { properties: object }).properties), 'no passkeySignal without routes.list.passkeyRpId')
 
   const remove = doc.paths['/authenticators/{userAuthenticatorId}']?.delete
   t.same(remove?.parameters?.find(p => p.in === 'path'), {
@@ -173,6 +184,42 @@ t.test('request and success schemas', async t => {
   t.equal(remove?.responses['204']?.description, 'Removed')
   t.notOk(remove?.responses['204']?.content, '204 has no body')
   t.match(remove?.description, /last one cannot be removed/)
+})
+
+t.test('with passkeyRpId and requireChallenge: passkeySignal, the challenge-token route, and the removal\'s 403 say what they are', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await registerOpenApi(app)
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'bearerAuth' }, routes: { list: { passkeyRpId: 'example.com' }, remove: { requireChallenge: true } } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  const list = doc.paths['/authenticators/']?.get
+  t.match(list?.responses['200']?.content?.['application/json']?.schema, {
+    required: ['authenticators'],
+    properties: {
+      passkeySignal: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rpId', 'userId', 'allAcceptedCredentialIds'],
+        description: /signalAllAcceptedCredentials/,
+        properties: { rpId: { type: 'string' }, userId: { type: 'string' }, allAcceptedCredentialIds: { type: 'array', items: { type: 'string' } } }
+      }
+    }
+  })
+  t.match(list?.description, /signalAllAcceptedCredentials/)
+  const token = doc.paths['/authenticators/challenge-token']?.post
+  t.match(token, {
+    summary: /step-up challenge/,
+    description: /Tracks the `removeAuthenticator` action/,
+    tags: ['authenticators'],
+    security: [{ bearerAuth: [] }],
+    responses: { 200: { content: { 'application/json': { schema: { required: ['authsignalToken'] } } } } }
+  })
+  t.same(Object.keys(token?.responses ?? {}).sort(), ['200', '401', '403', '502', '503', '504'])
+  const remove = doc.paths['/authenticators/{userAuthenticatorId}']?.delete
+  t.match(remove?.description, /challenge completed with another factor than the one removed/)
+  t.match(remove?.responses['403']?.description, /completed with the authenticator being removed/)
 })
 
 t.test('GET /documentation/json serves the document; /documentation serves Swagger UI', async t => {

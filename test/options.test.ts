@@ -114,6 +114,36 @@ t.test('each bad option is named in the error', async t => {
   }
 })
 
+t.test('routes.list.passkeyRpId: a lower-case domain, as WebAuthn takes an RP id', async t => {
+  const resolve = (passkeyRpId: unknown) => resolveOptions({ cognito, authsignal, routes: { list: { passkeyRpId } } }).routes.list
+  const list = resolveOptions({ cognito, authsignal }).routes.list
+  t.equal(list !== false && list.passkeyRpId, undefined, 'none by default')
+  for (const good of ['localhost', 'example.com', 'login.example.co.uk', 'xn--bcher-kva.example', 'app-1.example.com']) {
+    t.match(resolve(good), { passkeyRpId: good }, good)
+  }
+  for (const bad of ['https://example.com', 'example.com:443', 'example.com/login', '127.0.0.1', 'Example.com', '', ' ', '-example.com', 'a..b', `${'a'.repeat(64)}.com`, 5, ['example.com']]) {
+    t.throws(() => resolve(bad), {
+      code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION',
+      message: /routes\.list\.passkeyRpId: expected a lower-case domain such as example\.com \(the WebAuthn RP id: no scheme, port, path or IP address\)/
+    }, JSON.stringify(bad))
+  }
+})
+
+t.test('routes.challengeToken: on exactly when the removal requires a challenge, unless set; its action is the removal\'s', async t => {
+  const routes = (value: unknown) => resolveOptions({ cognito, authsignal, routes: value }).routes.challengeToken
+  t.equal(routes(undefined), false, 'off by default (no challenge required)')
+  t.same(routes({ remove: { requireChallenge: true } }), { path: '/challenge-token', action: 'removeAuthenticator' }, 'on with requireChallenge')
+  t.same(routes({ remove: { requireChallenge: true, challengeAction: 'stepUp' }, challengeToken: { path: '/step-up' } }), { path: '/step-up', action: 'stepUp' })
+  t.equal(routes({ remove: { requireChallenge: true }, challengeToken: false }), false, 'false turns it off')
+  t.same(routes({ challengeToken: true }), { path: '/challenge-token', action: 'removeAuthenticator' }, 'true turns it on without requireChallenge')
+  t.equal(routes({ remove: false }), false)
+  t.throws(() => routes({ remove: false, challengeToken: true }), {
+    code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION',
+    message: /routes\.challengeToken: needs routes\.remove: it tracks routes\.remove\.challengeAction/
+  })
+  t.throws(() => routes({ challengeToken: { path: 'step-up' } }), { message: /routes\.challengeToken\.path: expected a path starting with "\/"/ })
+})
+
 t.test('a bad option fails register', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
@@ -128,7 +158,8 @@ t.test('unknown keys are refused at every level, with the option probably meant'
     ['a misspelt top-level option', { cognito, authsignal, prefx: '/mfa' }, /Invalid option prefx: unknown option \(did you mean prefix\?\)/],
     ['a misspelt authsignal option', { cognito, authsignal: { ...authsignal, timeout: 100 } }, /Invalid option authsignal\.timeout: unknown option \(did you mean timeoutMs\?\)/],
     ['a misspelt route option', { cognito, authsignal, routes: { remove: { protectlast: false } } }, /routes\.remove\.protectlast: unknown option \(did you mean protectLast\?\)/],
-    ['nothing close', { cognito, authsignal, routes: { list: { zzzzzzzzzzzz: 1 } } }, /routes\.list\.zzzzzzzzzzzz: unknown option \(expected one of path, showContactDetails\)/],
+    ['nothing close', { cognito, authsignal, routes: { list: { zzzzzzzzzzzz: 1 } } }, /routes\.list\.zzzzzzzzzzzz: unknown option \(expected one of path, showContactDetails, passkeyRpId\)/],
+    ['a misspelt challenge token option', { cognito, authsignal, routes: { challengeToken: { pth: '/x' } } }, /routes\.challengeToken\.pth: unknown option \(did you mean path\?\)/],
     ['openapi not an object', { cognito, authsignal, openapi: 'bearerAuth' }, /Invalid option openapi: expected an object/],
     ['an empty security scheme', { cognito, authsignal, openapi: { securityScheme: '' } }, /openapi\.securityScheme: expected a non-empty string/],
     ['a misspelt openapi option', { cognito, authsignal, openapi: { securitySchema: 'x' } }, /openapi\.securitySchema: unknown option \(did you mean securityScheme\?\)/],

@@ -1,8 +1,9 @@
 // The browser demo's script: a plain ES module served by dev/demo.ts (no build step).
-// Sign in (cognito-local through the dev-only POST /dev/login, or a pasted token), enrol an email OTP
-// authenticator with @authsignal/browser against Authsignal's client API (the emulator in dev), open
-// the pre-built UI, list and remove authenticators through the plugin's routes.
-/* global document, fetch */
+// Sign in (cognito-local through the dev-only POST /dev/login, or a pasted token); enrol an email OTP, a
+// passkey or an authenticator app with @authsignal/browser against Authsignal's client API (the emulator in
+// dev); open the pre-built UI; list authenticators, and remove one with a step-up challenge completed with
+// another factor; after a passkey is removed, tell the browser with the WebAuthn Signal API.
+/* global document, fetch, location, PublicKeyCredential */
 import { Authsignal } from '/demo/authsignal-browser.js'
 
 const $ = (id) => document.getElementById(id)
@@ -26,9 +27,9 @@ function show (id, text, ok) {
   $(id).className = `status ${ok ? 'ok' : 'error'}`
 }
 
-// A call to this app with the Cognito access token; every call is listed in the Requests panel.
-async function api (method, path, body) {
-  const headers = {}
+// A call to this app with the Cognito access token; every call is listed in the Requests panel (never a token).
+async function api (method, path, body, extraHeaders = {}) {
+  const headers = { ...extraHeaders }
   if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
@@ -38,8 +39,38 @@ async function api (method, path, body) {
   return { status: res.status, ok: res.ok, data }
 }
 
+// A call of @authsignal/browser, listed in the Requests panel: its answer, or what the browser threw (a
+// WebAuthn refusal, say). `ok` when it neither failed nor was refused; `why` says why not.
+async function sdk (label, call, done) {
+  const result = await call().catch((err) => ({ error: `${err.name}: ${err.message}` }))
+  const why = result.error ?? (result.data?.isVerified === false ? result.data.failureReason : undefined)
+  log(`${label} → ${why ?? done}`, why === undefined)
+  return { ...result, ok: why === undefined, why }
+}
+
 function describe (result) {
   return `${result.status} ${result.data?.code ?? ''}: ${result.data?.message ?? ''}`
+}
+
+// An Authsignal token for the signed-in user from the plugin (POST /authenticators/token), or undefined.
+async function enrolmentToken (statusId) {
+  const token = await api('POST', `${routes}/token`)
+  if (!token.ok) show(statusId, `No Authsignal token: ${describe(token)}`, false)
+  return token.ok ? token.data.authsignalToken : undefined
+}
+
+// Dev only: the code the emulator "sent" (GET /dev/last-otp), shown in the box `id`.
+async function showDevOtp (id, codeId, email) {
+  if (!config.devOtp) return
+  const otp = await api('GET', '/dev/last-otp')
+  const box = $(id)
+  box.hidden = false
+  box.innerHTML = ''
+  box.append('Dev only (the emulator\'s "sent" email, from GET /dev/last-otp; also printed in the npm run dev console): code ')
+  const code = document.createElement('code')
+  code.id = codeId
+  code.textContent = otp.ok ? otp.data.otp : '?'
+  box.append(code, ` for ${otp.ok ? otp.data.email : email}`)
 }
 
 async function signedIn (token) {
@@ -50,7 +81,7 @@ async function signedIn (token) {
     return show('signin-status', `Not signed in: ${describe(me)}`, false)
   }
   show('signin-status', `Signed in as ${me.data.username} (sub ${me.data.sub})`, true)
-  for (const id of ['step-enrol', 'step-prebuilt', 'step-list']) $(id).disabled = false
+  for (const id of ['step-enrol', 'step-passkey', 'step-totp', 'step-prebuilt', 'step-list']) $(id).disabled = false
   await refresh()
 }
 
@@ -80,41 +111,70 @@ $('enrol-form').email.value = config.email
 $('enrol-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   const email = $('enrol-form').email.value
-  const token = await api('POST', `${routes}/token`)
-  if (!token.ok) return show('enrol-status', `No Authsignal token: ${describe(token)}`, false)
-  authsignal.setToken(token.data.authsignalToken)
-  const enrolled = await authsignal.email.enroll({ email })
-  log(`authsignal.email.enroll({ email }) → ${enrolled.error ?? 'code sent'}`, !enrolled.error)
-  if (enrolled.error) return show('enrol-status', `Enrolment refused: ${enrolled.error}`, false)
+  const token = await enrolmentToken('enrol-status')
+  if (token === undefined) return
+  authsignal.setToken(token)
+  const enrolled = await sdk('authsignal.email.enroll({ email })', () => authsignal.email.enroll({ email }), 'code sent')
+  if (!enrolled.ok) return show('enrol-status', `Enrolment refused: ${enrolled.why}`, false)
   show('enrol-status', `A code was sent to ${email}. Enter it and press Verify.`, true)
-  if (config.devOtp) {
-    const otp = await api('GET', '/dev/last-otp')
-    const box = $('dev-otp')
-    box.hidden = false
-    box.innerHTML = ''
-    box.append('Dev only (the emulator\'s "sent" email, from GET /dev/last-otp; also printed in the npm run dev console): code ')
-    const code = document.createElement('code')
-    code.id = 'dev-otp-code'
-    code.textContent = otp.ok ? otp.data.otp : '?'
-    box.append(code, ` for ${otp.ok ? otp.data.email : email}`)
-  }
+  await showDevOtp('dev-otp', 'dev-otp-code', email)
   $('verify-form').code.focus()
 })
 
-$('verify-form').addEventListener('submit', async (event) => {
-  event.preventDefault()
-  const verified = await authsignal.email.verify({ code: $('verify-form').code.value.trim() })
-  const ok = verified.data?.isVerified === true
-  log(`authsignal.email.verify({ code }) → ${ok ? 'verified' : (verified.error ?? verified.data?.failureReason)}`, ok)
-  if (!ok) return show('enrol-status', `Not verified: ${verified.error ?? verified.data?.failureReason}`, false)
-  added = verified.data.userAuthenticator
-  show('enrol-status', `Verified: new ${added.verificationMethod} authenticator ${added.userAuthenticatorId}`, true)
+// The code form of an enrolment (email OTP, authenticator app): verifies the code, then lists the new authenticator.
+function onEnrolmentCode (formId, statusId, label, verify, done) {
+  $(formId).addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const code = $(formId).code.value.trim()
+    const verified = await sdk(label, () => verify(code), 'verified')
+    if (!verified.ok) return show(statusId, `Not verified: ${verified.why}`, false)
+    added = verified.data.userAuthenticator
+    show(statusId, `Verified: new ${added.verificationMethod} authenticator ${added.userAuthenticatorId}`, true)
+    $(formId).code.value = ''
+    done()
+    await refresh()
+  })
+}
+
+onEnrolmentCode('verify-form', 'enrol-status', 'authsignal.email.verify({ code })', (code) => authsignal.email.verify({ code }), () => {
   $('dev-otp').hidden = true
-  $('verify-form').code.value = ''
+})
+
+// 3. Enrol a passkey. WebAuthn refuses an IP address as the RP id: the page must be opened on a domain.
+if (/^[\d.]+$|^\[/.test(location.hostname)) {
+  show('passkey-status', `Passkeys need a domain: open this page at http://localhost:${location.port}/`, false)
+}
+$('create-passkey').addEventListener('click', async () => {
+  const token = await enrolmentToken('passkey-status')
+  if (token === undefined) return
+  const created = await sdk('authsignal.passkey.signUp({ token })', () => authsignal.passkey.signUp({ token }), 'passkey created')
+  if (!created.ok) return show('passkey-status', `No passkey: ${created.why}`, false)
+  added = created.data.userAuthenticator
+  show('passkey-status', `Created: new PASSKEY authenticator ${added.userAuthenticatorId}`, true)
   await refresh()
 })
 
-// 3. Pre-built UI
+// 4. Enrol an authenticator app: the secret (and its otpauth URI) to add to the app, then a code from it.
+$('enrol-totp').addEventListener('click', async () => {
+  const token = await enrolmentToken('totp-status')
+  if (token === undefined) return
+  authsignal.setToken(token)
+  const enrolled = await sdk('authsignal.totp.enroll()', () => authsignal.totp.enroll(), 'secret issued')
+  if (!enrolled.ok) return show('totp-status', `Enrolment refused: ${enrolled.why}`, false)
+  $('totp-secret').textContent = enrolled.data.secret
+  $('totp-uri').textContent = enrolled.data.uri
+  $('totp-setup').hidden = false
+  $('totp-form').hidden = false
+  show('totp-status', 'Add the secret to your authenticator app, then enter the code it shows and press Verify.', true)
+  $('totp-form').code.focus()
+})
+
+onEnrolmentCode('totp-form', 'totp-status', 'authsignal.totp.verify({ code })', (code) => authsignal.totp.verify({ code }), () => {
+  $('totp-setup').hidden = true
+  $('totp-form').hidden = true
+})
+
+// 5. Pre-built UI
 $('get-prebuilt').addEventListener('click', async () => {
   const result = await api('POST', `${routes}/prebuilt-ui`)
   const link = $('prebuilt-link')
@@ -122,18 +182,30 @@ $('get-prebuilt').addEventListener('click', async () => {
   if (result.ok) link.href = result.data.prebuiltUiUrl
 })
 
-// 4. List and remove
+// 6. List and remove
+function detail (a) {
+  if (a.passkey !== undefined) {
+    const kept = a.passkey.backedUp === undefined ? '' : ` · ${a.passkey.backedUp ? 'synced' : 'this device only'}`
+    return `${a.passkey.name ?? 'Passkey'}${kept}`
+  }
+  return a.email ?? a.phoneNumber ?? a.displayName ?? ''
+}
+
+const when = (iso) => iso === undefined ? '' : iso.slice(0, 19).replace('T', ' ')
+let listed = []
+
 async function refresh () {
   const result = await api('GET', routes)
   const body = $('authenticators')
   body.innerHTML = ''
   if (!result.ok) return show('remove-status', `List failed: ${describe(result)}`, false)
-  for (const a of result.data.authenticators) {
+  listed = result.data.authenticators
+  for (const a of listed) {
     const row = document.createElement('tr')
     row.dataset.id = a.userAuthenticatorId
     row.dataset.method = a.verificationMethod
     if (a.userAuthenticatorId === added?.userAuthenticatorId) row.className = 'new'
-    const cells = [a.verificationMethod, a.email ?? a.phoneNumber ?? a.displayName ?? '', a.userAuthenticatorId.slice(0, 8) + '…', a.createdAt.slice(0, 19).replace('T', ' ')]
+    const cells = [a.verificationMethod, detail(a), a.userAuthenticatorId.slice(0, 8) + '…', when(a.createdAt), when(a.lastVerifiedAt)]
     for (const text of cells) {
       const td = document.createElement('td')
       td.textContent = text
@@ -142,18 +214,103 @@ async function refresh () {
     const button = document.createElement('button')
     button.className = 'danger'
     button.textContent = 'Remove'
-    button.addEventListener('click', () => remove(a))
+    button.addEventListener('click', () => startRemoval(a))
     const td = document.createElement('td')
     td.append(button)
     row.append(td)
     body.append(row)
   }
+  return result.data
 }
 
-async function remove (a) {
-  const result = await api('DELETE', `${routes}/${encodeURIComponent(a.userAuthenticatorId)}`)
+// The removal under way: the authenticator, the step-up token, and the factor picked to complete its challenge.
+let removal
+
+function closeStepUp () {
+  removal = undefined
+  $('stepup').hidden = true
+  $('stepup-dev-otp').hidden = true
+  $('stepup-form').hidden = true
+  $('stepup-form').code.value = ''
+  show('stepup-status', '', true)
+}
+
+async function startRemoval (a) {
+  closeStepUp()
+  const challenge = await api('POST', `${routes}/challenge-token`)
+  if (!challenge.ok) return show('remove-status', `No step-up token: ${describe(challenge)}`, false)
+  removal = { a, token: challenge.data.authsignalToken }
+  authsignal.setToken(removal.token)
+  const methods = new Set(listed.map((x) => x.verificationMethod))
+  $('stepup-email').hidden = !methods.has('EMAIL_OTP')
+  $('stepup-totp').hidden = !methods.has('AUTHENTICATOR_APP')
+  $('stepup-passkey').hidden = !methods.has('PASSKEY')
+  $('stepup-title').textContent = `Remove ${a.verificationMethod} ${detail(a)}: prove it is you with another factor.`
+  show('stepup-status', 'Pick the factor to complete the step-up challenge with.', true)
+  $('stepup').hidden = false
+}
+
+$('stepup-cancel').addEventListener('click', () => closeStepUp())
+
+$('stepup-email').addEventListener('click', async () => {
+  const sent = await sdk('authsignal.email.challenge()', () => authsignal.email.challenge(), 'code sent')
+  if (!sent.ok) return show('stepup-status', `No code sent: ${sent.why}`, false)
+  removal.verify = (code) => authsignal.email.verify({ code })
+  removal.label = 'authsignal.email.verify({ code })'
+  show('stepup-status', 'A code was sent to your email address: enter it.', true)
+  await showDevOtp('stepup-dev-otp', 'stepup-otp-code', 'your address')
+  $('stepup-form').hidden = false
+  $('stepup-form').code.focus()
+})
+
+$('stepup-totp').addEventListener('click', () => {
+  removal.verify = (code) => authsignal.totp.verify({ code })
+  removal.label = 'authsignal.totp.verify({ code })'
+  show('stepup-status', 'Enter the code your authenticator app shows.', true)
+  $('stepup-dev-otp').hidden = true
+  $('stepup-form').hidden = false
+  $('stepup-form').code.focus()
+})
+
+$('stepup-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  const code = $('stepup-form').code.value.trim()
+  const verified = await sdk(removal.label, () => removal.verify(code), 'verified')
+  if (!verified.ok) return show('stepup-status', `Not verified: ${verified.why}`, false)
+  await finishRemoval(verified.data.token)
+})
+
+$('stepup-passkey').addEventListener('click', async () => {
+  const { token } = removal
+  const signedIn = await sdk('authsignal.passkey.signIn({ token })', () => authsignal.passkey.signIn({ token }), 'verified')
+  if (!signedIn.ok) return show('stepup-status', `Not verified: ${signedIn.why}`, false)
+  await finishRemoval(signedIn.data.token)
+})
+
+// The DELETE with the completed challenge's token; after a passkey, the browser is told which ones remain.
+async function finishRemoval (token) {
+  const { a } = removal
+  closeStepUp()
+  const result = await api('DELETE', `${routes}/${encodeURIComponent(a.userAuthenticatorId)}`, undefined, { 'x-authsignal-token': token })
   if (result.status === 204) show('remove-status', `204: removed ${a.verificationMethod} ${a.userAuthenticatorId}`, true)
   else show('remove-status', `${describe(result)}`, false)
-  await refresh()
+  const list = await refresh()
+  if (result.status === 204 && a.passkey !== undefined) await signalPasskeys(list?.passkeySignal)
 }
+
+// The WebAuthn Signal API: the passkey provider may drop this user's passkeys of this RP that are not listed.
+async function signalPasskeys (signal) {
+  const call = 'PublicKeyCredential.signalAllAcceptedCredentials(passkeySignal)'
+  if (signal === undefined) return log(`${call}: the list has no passkeySignal (routes.list.passkeyRpId is not set)`, true)
+  if (typeof PublicKeyCredential === 'undefined' || typeof PublicKeyCredential.signalAllAcceptedCredentials !== 'function') {
+    return log(`${call}: not supported by this browser`, true)
+  }
+  try {
+    await PublicKeyCredential.signalAllAcceptedCredentials(signal)
+    log(`${call} → ${signal.allAcceptedCredentialIds.length} passkey(s) kept for ${signal.rpId}`, true)
+  } catch (err) {
+    log(`${call} → ${err.name}: ${err.message}`, false)
+  }
+}
+
 $('refresh').addEventListener('click', () => refresh())

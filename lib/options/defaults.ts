@@ -12,7 +12,8 @@ export const DEFAULTS = {
   token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
-  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 }
+  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
+  challengeToken: { path: '/challenge-token' }
 } as const
 
 /** aws-jwt-verify's shape for a Cognito pool id: the region, an underscore, the id. */

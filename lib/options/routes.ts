@@ -9,9 +9,13 @@ const ACTION = /^[A-Za-z0-9_-]{1,64}$/
 const ROUTE_KEYS = {
   token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
-  list: ['path', 'showContactDetails'],
-  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs']
+  list: ['path', 'showContactDetails', 'passkeyRpId'],
+  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
+  challengeToken: ['path']
 } as const
+
+// A WebAuthn RP id is a domain: the page's host or a registrable suffix of it, never an IP address.
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/
 
 function action (value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback
@@ -19,12 +23,21 @@ function action (value: unknown, name: string, fallback: string): string {
   return value
 }
 
-// `false` turns a route off; `undefined` or `true` keeps its defaults; an object refines them.
-function routeOptions (routes: Record<string, unknown>, route: keyof typeof ROUTE_KEYS): Record<string, unknown> | false {
+function rpId (value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !DOMAIN.test(value) || /^[\d.]+$/.test(value)) {
+    fail(name, 'expected a lower-case domain such as example.com (the WebAuthn RP id: no scheme, port, path or IP address)')
+  }
+  return value
+}
+
+// `false` turns a route off; `undefined` or `true` keeps its defaults (`undefined`: `unset` if given); an object refines them.
+function routeOptions (routes: Record<string, unknown>, route: keyof typeof ROUTE_KEYS, unset: Record<string, unknown> | false = {}): Record<string, unknown> | false {
   const value = routes[route]
   const name = `routes.${route}`
   if (value === false) return false
-  if (value === undefined || value === true) return {}
+  if (value === undefined) return unset
+  if (value === true) return {}
   if (!isObject(value)) fail(name, 'expected an object or false')
   knownKeys(value, name, ROUTE_KEYS[route])
   return value
@@ -60,6 +73,10 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
   const prebuiltUi = routeOptions(routes, 'prebuiltUi')
   const list = routeOptions(routes, 'list')
   const remove = routeOptions(routes, 'remove')
+  const resolvedRemove = remove && resolveRemove(remove, timeoutMs)
+  // On by default exactly when the removal demands a challenge: the page needs a token to complete one.
+  const challengeToken = routeOptions(routes, 'challengeToken', resolvedRemove !== false && resolvedRemove.requireChallenge && {})
+  if (challengeToken && !resolvedRemove) fail('routes.challengeToken', 'needs routes.remove: it tracks routes.remove.challengeAction')
   return {
     token: token && {
       path: routePath(token.path, 'routes.token.path', DEFAULTS.token.path),
@@ -77,8 +94,13 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
     },
     list: list && {
       path: routePath(list.path, 'routes.list.path', DEFAULTS.list.path),
-      showContactDetails: boolean(list.showContactDetails, 'routes.list.showContactDetails', DEFAULTS.list.showContactDetails)
+      showContactDetails: boolean(list.showContactDetails, 'routes.list.showContactDetails', DEFAULTS.list.showContactDetails),
+      passkeyRpId: rpId(list.passkeyRpId, 'routes.list.passkeyRpId')
     },
-    remove: remove && resolveRemove(remove, timeoutMs)
+    remove: resolvedRemove,
+    challengeToken: challengeToken && resolvedRemove && {
+      path: routePath(challengeToken.path, 'routes.challengeToken.path', DEFAULTS.challengeToken.path),
+      action: resolvedRemove.challengeAction
+    }
   }
 }

@@ -68,13 +68,25 @@ export interface ListRouteOptions {
   path?: string
   /** Show email addresses and phone numbers in full instead of masked. Default false. */
   showContactDetails?: boolean
+  /**
+   * The WebAuthn RP id of the app's passkeys (Authsignal's relying party, e.g. `example.com`). With it the list
+   * also answers `passkeySignal`, what `PublicKeyCredential.signalAllAcceptedCredentials` needs. Default: none.
+   */
+  passkeyRpId?: string
+}
+
+export interface ChallengeTokenRouteOptions {
+  path?: string
 }
 
 export interface RemoveRouteOptions {
   path?: string
-  /** Refuse to remove the user's last authenticator (409). Default true. */
+  /** Refuse to remove the user's last authenticator (409); recovery codes do not count as one. Default true. */
   protectLast?: boolean
-  /** Demand an Authsignal token of a completed challenge in the `x-authsignal-token` header. Default false. */
+  /**
+   * Demand an Authsignal token of a challenge completed with another factor than the one removed, in the
+   * `x-authsignal-token` header. Default false.
+   */
   requireChallenge?: boolean
   /** The action that challenge must be for. Default `'removeAuthenticator'`. */
   challengeAction?: string
@@ -106,6 +118,8 @@ export interface AuthenticatorsPluginOptions {
     prebuiltUi?: PrebuiltUiRouteOptions | false
     list?: ListRouteOptions | false
     remove?: RemoveRouteOptions | false
+    /** `POST {prefix}/challenge-token`: a token to complete the removal's step-up challenge. Default: on when `remove.requireChallenge` is. */
+    challengeToken?: ChallengeTokenRouteOptions | boolean
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
@@ -150,8 +164,10 @@ export interface ResolvedRemoveRoute {
 export interface ResolvedRoutes {
   token: Required<Omit<TokenRouteOptions, 'maxAuthAgeSec'>> & { maxAuthAgeSec: number | undefined } | false
   prebuiltUi: { path: string, action: string, redirectUrl: string | undefined, allowedRedirectUrls: string[] } | false
-  list: Required<ListRouteOptions> | false
+  list: { path: string, showContactDetails: boolean, passkeyRpId: string | undefined } | false
   remove: ResolvedRemoveRoute | false
+  /** Tracks `action` (the remove route's `challengeAction`, never taken from the request). */
+  challengeToken: { path: string, action: string } | false
 }
 
 export interface ResolvedOpenApi { securityScheme: string | undefined }

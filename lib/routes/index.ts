@@ -1,5 +1,6 @@
 // Mounts the routes that are turned on, under the plugin's prefix.
 import type { FastifyInstance } from 'fastify'
+import { challengeTokenRoute } from './challenge-token.js'
 import type { RouteContext } from './context.js'
 import { listRoute } from './list.js'
 import { prebuiltUiRoute } from './prebuilt-ui.js'
@@ -12,4 +13,5 @@ export async function authenticatorRoutes (fastify: FastifyInstance, context: Ro
   if (routes.prebuiltUi) prebuiltUiRoute(fastify, routes.prebuiltUi, context)
   if (routes.list) listRoute(fastify, routes.list, context)
   if (routes.remove) removeRoute(fastify, routes.remove, context)
+  if (routes.challengeToken) challengeTokenRoute(fastify, routes.challengeToken, context)
 }

@@ -3,10 +3,11 @@
 // last one (409) → step-up challenge (403) → delete (204). The id must be checked before any call
 // because the SDK puts it into the URL path unencoded: `../../bob/authenticators/x` would reach Bob.
 // The ownership list and the delete run under the user's lock (lib/stores/user-lock.ts), shared by the
-// fleet when the host gives a shared store; the challenge is validated before the lock is taken, so the
-// lock is held for two upstream calls only, and its answer is applied in the order above.
+// fleet when the host gives a shared store; the challenge is validated, and who completed it looked up,
+// before the lock is taken, so the lock is held for two upstream calls only, and its answer is applied in
+// the order above.
 import type { FastifyInstance } from 'fastify'
-import type { AuthsignalApi } from '../authsignal/api.js'
+import type { AuthsignalApi, UpstreamAuthenticator } from '../authsignal/api.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
@@ -19,14 +20,39 @@ type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
 
 export const CHALLENGE_HEADER = 'x-authsignal-token'
 
-/** Why the request's challenge does not allow the removal, or undefined when it does. */
-async function challengeRefusal (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<Error | undefined> {
-  if (token === undefined || token === '') return new ChallengeRequiredError(`send the token of a completed "${route.challengeAction}" challenge in ${CHALLENGE_HEADER}`)
+/** Recovery codes only help a user back to a factor: they are never the factor a removal must leave. */
+const RECOVERY_CODE = 'RECOVERY_CODE'
+
+/** What the request's challenge proves: nothing (the refusal), or a factor: the authenticator or the method that completed it. */
+type Challenge = { refusal: Error } | { verifiedBy: string | undefined, method: string | undefined }
+
+async function judgeChallenge (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<Challenge> {
+  if (token === undefined || token === '') {
+    return { refusal: new ChallengeRequiredError(`send the token of a "${route.challengeAction}" challenge completed with another factor in ${CHALLENGE_HEADER}`) }
+  }
   const result = await api.validateChallenge(userId, token, route.challengeAction)
   if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
-    return new ChallengeRequiredError('the challenge token is not valid for this user and action')
+    return { refusal: new ChallengeRequiredError('the challenge token is not valid for this user and action') }
   }
-  return undefined
+  // validateChallenge names the method but not the authenticator; the user's actions name it (when Authsignal knows).
+  const action = result.idempotencyKey === undefined ? undefined : await api.findAction(userId, route.challengeAction, result.idempotencyKey)
+  return { verifiedBy: action?.verifiedByAuthenticatorId ?? undefined, method: action?.verificationMethod ?? result.verificationMethod }
+}
+
+/** Why the challenge does not allow removing `target`, or undefined when it does: it must prove another factor. */
+function challengeRefusal (challenge: Challenge, target: UpstreamAuthenticator): Error | undefined {
+  if ('refusal' in challenge) return challenge.refusal
+  const { verifiedBy, method } = challenge
+  if (verifiedBy !== undefined) {
+    return verifiedBy === target.userAuthenticatorId
+      ? new ChallengeRequiredError('it was completed with the authenticator being removed: complete it with another factor')
+      : undefined
+  }
+  // Authsignal did not say which authenticator completed it: no authenticator of its method may go on its strength.
+  if (method === undefined) return new ChallengeRequiredError('Authsignal did not say which factor completed it')
+  return method === target.verificationMethod
+    ? new ChallengeRequiredError(`it was completed with ${method}, the method of the authenticator being removed: complete it with another factor`)
+    : undefined
 }
 
 export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
@@ -38,7 +64,8 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     attachValidation: true,
     schema: routeSchema(options.openapi, {
       summary: 'Remove one of the user\'s authenticators',
-      description: `Only an authenticator of the token's user.${route.protectLast ? ' The last one cannot be removed.' : ''}${route.requireChallenge ? ` Needs the token of a completed \`${route.challengeAction}\` challenge in \`${CHALLENGE_HEADER}\`.` : ''}`,
+      description: `Only an authenticator of the token's user.${route.protectLast ? ' The last one cannot be removed (recovery codes do not count as one).' : ''}` +
+        (route.requireChallenge ? ` Needs the token of a \`${route.challengeAction}\` challenge completed with another factor than the one removed, in \`${CHALLENGE_HEADER}\`.` : ''),
       params: {
         type: 'object',
         required: ['userAuthenticatorId'],
@@ -52,8 +79,11 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
         204: { type: 'null', description: 'Removed' },
         400: badRequest,
         404: { ...errorSchema, description: 'Not one of this user\'s authenticators' },
-        409: { ...errorSchema, description: 'The last authenticator cannot be removed' },
+        409: { ...errorSchema, description: 'The last authenticator cannot be removed (recovery codes do not count as one)' },
         ...commonErrors,
+        ...(route.requireChallenge && {
+          403: { ...errorSchema, description: 'A required group or scope is missing, or the step-up challenge is missing, not valid, or was completed with the authenticator being removed' }
+        }),
         503: { ...errorSchema, description: 'The user pool\'s keys cannot be fetched, Authsignal is rate limiting, or the user\'s lock cannot be had (nothing was removed)' }
       }
     })
@@ -63,12 +93,14 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     }
     const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
-    const refusal = route.requireChallenge ? await challengeRefusal(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
+    const challenge = route.requireChallenge ? await judgeChallenge(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
     await lock.run(`remove:${userId}`, request.log, async (lease) => {
       lease.assertTime()
       const owned = await api.listAuthenticators(userId)
-      if (!owned.some(a => a.userAuthenticatorId === id)) throw new AuthenticatorNotFoundError()
-      if (route.protectLast && owned.length <= 1) throw new LastAuthenticatorError()
+      const target = owned.find(a => a.userAuthenticatorId === id)
+      if (target === undefined) throw new AuthenticatorNotFoundError()
+      if (route.protectLast && !owned.some(a => a !== target && a.verificationMethod !== RECOVERY_CODE)) throw new LastAuthenticatorError()
+      const refusal = challenge === undefined ? undefined : challengeRefusal(challenge, target)
       if (refusal !== undefined) throw refusal
       lease.assertTime()
       await api.deleteAuthenticator(userId, id)

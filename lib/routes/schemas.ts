@@ -44,6 +44,11 @@ export const commonErrors = {
 
 export const badRequest = errorResponse('The request is malformed (see the code)')
 
+/** The answer of the routes that hand out an Authsignal token for a client SDK. */
+export function authsignalTokenAnswer (description: string) {
+  return { type: 'object', required: ['authsignalToken'], properties: { authsignalToken: { type: 'string', description } } } as const
+}
+
 export const authenticatorSchema = {
   type: 'object',
   additionalProperties: false,
@@ -56,6 +61,29 @@ export const authenticatorSchema = {
     lastVerifiedAt: { type: 'string' },
     email: { type: 'string', description: 'Masked unless the list route shows contact details' },
     phoneNumber: { type: 'string', description: 'Masked unless the list route shows contact details' },
-    displayName: { type: 'string' }
+    displayName: { type: 'string', description: 'Masked like an email address when it is one, unless the list route shows contact details' },
+    passkey: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['credentialId'],
+      description: 'Passkeys and security keys (authenticators with a WebAuthn credential)',
+      properties: {
+        credentialId: { type: 'string', description: 'The WebAuthn credential id (base64url), as the browser\'s PublicKeyCredential.id' },
+        name: { type: 'string', description: 'The provider Authsignal names from the AAGUID (e.g. "iCloud Keychain"), else the credential\'s name' },
+        backedUp: { type: 'boolean', description: 'True when the provider syncs the passkey (backed up), false when it stays on one device' }
+      }
+    }
+  }
+} as const
+
+export const passkeySignalSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rpId', 'userId', 'allAcceptedCredentialIds'],
+  description: 'The options of PublicKeyCredential.signalAllAcceptedCredentials: the browser may drop the user\'s other passkeys of this RP',
+  properties: {
+    rpId: { type: 'string', description: 'The WebAuthn RP id (routes.list.passkeyRpId)' },
+    userId: { type: 'string', description: 'The WebAuthn user handle (base64url of the UTF-8 Authsignal user id)' },
+    allAcceptedCredentialIds: { type: 'array', items: { type: 'string' }, description: 'Every credential id of the user\'s passkeys and security keys (base64url)' }
   }
 } as const

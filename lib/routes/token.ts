@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { assertRecentSignIn } from '../cognito/identity.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
-import { commonErrors, routeSchema } from './schemas.js'
+import { authsignalTokenAnswer, commonErrors, routeSchema } from './schemas.js'
 
 type TokenRoute = Exclude<ResolvedRoutes['token'], false>
 
@@ -15,14 +15,7 @@ export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, { api, 
     schema: routeSchema(options.openapi, {
       summary: 'Get an Authsignal token to enrol a new authenticator',
       description: `Tracks the \`${route.action}\` action for the token's user with scope \`${route.scope}\`. The returned token lets a client SDK (web or mobile) enrol an authenticator.`,
-      response: {
-        200: {
-          type: 'object',
-          required: ['authsignalToken'],
-          properties: { authsignalToken: { type: 'string', description: 'Short-lived; pass it to the client SDK\'s setToken' } }
-        },
-        ...commonErrors
-      }
+      response: { 200: authsignalTokenAnswer('Short-lived; pass it to the client SDK\'s setToken'), ...commonErrors }
     })
   }, async (request) => {
     const userId = userIdOf(request)

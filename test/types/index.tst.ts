@@ -2,7 +2,8 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Authsignal } from '@authsignal/node'
 import { describe, expect, test } from 'tstyche'
 import authenticatorsPlugin, {
-  authenticatorsPlugin as named, type AuthenticateName, type AuthenticatorsPluginOptions, type CognitoClaims, type UserName
+  authenticatorsPlugin as named, type AuthenticateName, type AuthenticatorsPluginOptions, type AuthenticatorSummary, type CognitoClaims,
+  type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
 import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
 
@@ -26,6 +27,18 @@ describe('fastify-authsignal-cognito types', () => {
       authsignal: { apiSecretKey: 's', timeoutMs: 1000 },
       routes: { token: false as const, remove: { protectLast: true, requireChallenge: true } }
     })
+  })
+
+  test('routes take the passkey RP id and the challenge token route', () => {
+    const required = { cognito: { userPoolId: 'x', clientId: 'c' }, authsignal: {} }
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({
+      ...required,
+      routes: { list: { passkeyRpId: 'example.com' }, remove: { requireChallenge: true }, challengeToken: { path: '/step-up' } }
+    })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { challengeToken: false } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { list: { passkeyRpId: true } } })
+    expect<AuthenticatorSummary['passkey']>().type.toBe<PasskeySummary | undefined>()
+    expect<PasskeySignal>().type.toBe<{ rpId: string, userId: string, allAcceptedCredentialIds: string[] }>()
   })
 
   test('decorators takes the names of the hook and of the claims', () => {
