@@ -7,7 +7,6 @@ import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, type 
 
 const issuer = await issuerFor(t)
 
-
 async function listening (t: Test, options: AppOptions): Promise<string> {
   const app = await buildApp(t, issuer, options)
   await app.listen({ host: '127.0.0.1', port: 0 })
