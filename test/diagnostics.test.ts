@@ -32,13 +32,28 @@ t.test('a JWKS that cannot be fetched: the error keeps the cause', async t => {
   t.teardown(() => garbage.close())
   t.match(await jwksError(t, `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: HPE_/)
 
-  // A connection dropped before any answer.
-  const drop = createTcpServer(socket => socket.destroy())
+  // A connection dropped before any answer, every time (it is tried twice: see the next test).
+  let drops = 0
+  const drop = createTcpServer(socket => { drops++; socket.destroy() })
   await new Promise<void>(resolve => drop.listen(0, '127.0.0.1', resolve))
   t.teardown(() => drop.close())
   t.match(await jwksError(t, `http://127.0.0.1:${(drop.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: (connection (reset|closed)|other side closed)/)
+  t.equal(drops, 2, 'a dropped connection is tried again once, not more')
 
   t.match(await jwksError(t, issuer.url), /JWKS answered HTTP 404/)
+})
+
+t.test('a connection dropped once (a keep-alive connection the server had just closed) is tried again at once: the keys are fetched', async t => {
+  let connections = 0
+  const jwks = await (await fetch(issuer.jwksUri)).text()
+  const flaky = createTcpServer(socket => {
+    if (++connections === 1) return socket.destroy()
+    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(jwks)}\r\nconnection: close\r\n\r\n${jwks}`))
+  })
+  await new Promise<void>(resolve => flaky.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => flaky.close())
+  t.equal(await jwksError(t, `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/jwks.json`), 'fetched')
+  t.equal(connections, 2)
 })
 
 t.test('a configured issuer that matches no token: 401 to the client, the token\'s issuer logged once beside the configured ones', async t => {

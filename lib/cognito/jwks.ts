@@ -104,10 +104,15 @@ export class JwksKeyStore {
   }
 
   private async download (): Promise<Map<string, PoolKey>> {
-    const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal])
+    // A timer of our own rather than AbortSignal.timeout(): a timeout signal referenced only through
+    // AbortSignal.any() can be garbage-collected before it fires on some Node.js versions, and a hung JWKS
+    // would then hang every request waiting on this fetch.
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(new DOMException('JWKS fetch timed out', 'TimeoutError')), this.options.timeoutMs)
+    const signal = AbortSignal.any([timeout.signal, this.closing.signal])
     let text: string
     try {
-      const response = await fetch(this.options.jwksUri, { signal, redirect: 'error', headers: { accept: 'application/json' } })
+      const response = await this.get(signal)
       if (!response.ok) {
         await response.body?.cancel()
         throw new Error(`JWKS answered HTTP ${response.status}`)
@@ -118,10 +123,26 @@ export class JwksKeyStore {
       if (e.name === 'TimeoutError') throw new Error(`JWKS did not answer within ${this.options.timeoutMs} ms`)
       if (e.message.startsWith('JWKS')) throw e
       throw new Error(`JWKS could not be fetched: ${describeFailure(e)}`)
+    } finally {
+      clearTimeout(timer)
     }
     return parseJwks(text)
   }
+
+  private async get (signal: AbortSignal): Promise<Response> {
+    const init: RequestInit = { signal, redirect: 'error', headers: { accept: 'application/json' } }
+    try {
+      return await fetch(this.options.jwksUri, init)
+    } catch (err) {
+      // A pooled keep-alive connection that the server has just closed fails at once with a reset: the GET
+      // is idempotent, so it is sent again, once (undici then opens a new connection).
+      if (!STALE_CONNECTION.has(String(((err as Error).cause as { code?: unknown } | undefined)?.code))) throw err
+      return await fetch(this.options.jwksUri, init)
+    }
+  }
 }
+
+const STALE_CONNECTION = new Set(['ECONNRESET', 'UND_ERR_SOCKET'])
 
 // undici's fetch says only "fetch failed"; the reason is its cause's code.
 const CAUSES: Record<string, string> = {

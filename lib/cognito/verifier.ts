@@ -27,6 +27,9 @@ export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply, do
 
 type Verify = (token: string) => Record<string, unknown>
 
+/** How long `ready()` waits for the first JWKS fetch (Fastify fails an onReady hook after 10 s). */
+const PREWARM_WAIT_MS = 5000
+
 // fast-jwt's codes, as ours. Anything else it may throw is still a token we cannot trust: 401, never 500.
 const FAST_JWT_ERRORS: Record<string, (err: Error) => FastifyError> = {
   [TokenError.codes.invalidSignature]: () => new TokenSignatureError(),
@@ -77,9 +80,13 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   const tokenCache = new VerifiedTokenCache(pools.reduce((sum, pool) => sum + pool.tokenCacheSize, 0))
 
   fastify.addHook('onReady', async function prewarmJwks () {
-    await Promise.all(verifiers.map(async ({ keyStore, pool }) => keyStore.refresh().catch((err: Error) => {
+    const prewarm = Promise.all(verifiers.map(async ({ keyStore, pool }) => keyStore.refresh().catch((err: Error) => {
       this.log.warn({ jwksUri: pool.jwksUri, reason: err.message }, 'fastify-authsignal-cognito: JWKS prewarm failed; will retry on first use')
     })))
+    // Start-up waits for the keys, but not past Fastify's own onReady bound: a slower fetch goes on meanwhile.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([prewarm, new Promise<void>(resolve => { timer = setTimeout(resolve, PREWARM_WAIT_MS) })])
+    clearTimeout(timer)
   })
   fastify.addHook('onClose', async () => { for (const { keyStore } of verifiers) keyStore.close() })
 
