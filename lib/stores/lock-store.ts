@@ -15,6 +15,12 @@ export interface LockStore {
   acquire (key: string, token: string, leaseMs: number, signal: AbortSignal): Promise<boolean>
   /** Frees `key` if `token` still holds it; never someone else's lock. */
   release (key: string, token: string, signal: AbortSignal): Promise<void>
+  /**
+   * Gives `key` a new lease of `leaseMs` from now if `token` still holds it (and its lease has not run out).
+   * Resolves true when extended, false when `token` no longer holds it. Optional: the removal lock does not
+   * use it; the webhook route's record of events acted on does (it is refused at registration without it).
+   */
+  extend? (key: string, token: string, leaseMs: number, signal: AbortSignal): Promise<boolean>
 }
 
 /**
