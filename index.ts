@@ -42,8 +42,10 @@ export type { LastCall } from './lib/authsignal/api.js'
 export type { AuthenticateName, DecoratorNames, DecoratorOptions, UserName } from './lib/decorators.js'
 export type {
   AuthenticatorsPluginOptions, AuthsignalOptions, CognitoOptions, ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions,
-  RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
+  RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim,
+  CognitoAdminClient, CognitoSyncOptions, RevokeSessionsOptions, SyncedAttribute, WebhookRouteOptions
 } from './lib/options/index.js'
+export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/events/change.js'
 export type { AuthenticatorSummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'

@@ -5,6 +5,7 @@ import type { Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import { UpstreamBadResponseError } from '../errors.js'
 import { withDeadline } from './client.js'
+import { verifyWebhook } from './webhook-signature.js'
 
 /** An authenticator as Authsignal lists it, its known fields type-checked (the rest kept as received). */
 export interface UpstreamAuthenticator extends Record<string, unknown> {
@@ -99,5 +100,15 @@ export class AuthsignalApi {
   async validateChallenge (userId: string, token: string, action: string): Promise<ChallengeResult> {
     const answer = await this.call('validateChallenge', client => client.validateChallenge({ token, userId, action }))
     return expect(answer, 'validateChallenge', (a): a is ChallengeResult => isRecord(a) && typeof a.isValid === 'boolean')
+  }
+
+  /** A webhook delivery's event, verified with the SDK's verifier and what it lacks (lib/authsignal/webhook-signature.ts). */
+  webhookEvent (raw: Buffer, signature: string | undefined, toleranceSec: number): unknown {
+    return verifyWebhook(this.client.webhook, raw, signature, toleranceSec)
+  }
+
+  /** Ends every Authsignal session of the user. The user id travels in the JSON body here, not the path: no encoding. */
+  async revokeUserSessions (userId: string): Promise<void> {
+    await this.call('revokeUserSessions', client => client.revokeUserSessions({ userId }))
   }
 }

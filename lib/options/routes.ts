@@ -3,6 +3,7 @@ import { isLockStore, leaseFor, type LockStore } from '../stores/lock-store.js'
 import { memoryLock } from '../stores/memory-lock.js'
 import { boolean, fail, httpUrl, integer, isObject, knownKeys, nonEmptyString, routePath, stringList } from './check.js'
 import { DEFAULTS } from './defaults.js'
+import { resolveWebhook, WEBHOOK_KEYS } from './events.js'
 import type { ResolvedRemoveRoute, ResolvedRoutes } from './types.js'
 
 const ACTION = /^[A-Za-z0-9_-]{1,64}$/
@@ -10,7 +11,8 @@ const ROUTE_KEYS = {
   token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails'],
-  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs']
+  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
+  webhook: WEBHOOK_KEYS
 } as const
 
 function action (value: unknown, name: string, fallback: string): string {
@@ -79,6 +81,8 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
       path: routePath(list.path, 'routes.list.path', DEFAULTS.list.path),
       showContactDetails: boolean(list.showContactDetails, 'routes.list.showContactDetails', DEFAULTS.list.showContactDetails)
     },
-    remove: remove && resolveRemove(remove, timeoutMs)
+    remove: remove && resolveRemove(remove, timeoutMs),
+    // Off unless asked for: a route that changes things on an unauthenticated POST must be chosen.
+    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook'))
   }
 }

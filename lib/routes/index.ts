@@ -5,6 +5,7 @@ import { listRoute } from './list.js'
 import { prebuiltUiRoute } from './prebuilt-ui.js'
 import { removeRoute } from './remove.js'
 import { tokenRoute } from './token.js'
+import { webhookRoute } from './webhook.js'
 
 export async function authenticatorRoutes (fastify: FastifyInstance, context: RouteContext): Promise<void> {
   const { routes } = context.options
@@ -12,4 +13,5 @@ export async function authenticatorRoutes (fastify: FastifyInstance, context: Ro
   if (routes.prebuiltUi) prebuiltUiRoute(fastify, routes.prebuiltUi, context)
   if (routes.list) listRoute(fastify, routes.list, context)
   if (routes.remove) removeRoute(fastify, routes.remove, context)
+  if (routes.webhook) webhookRoute(fastify, routes.webhook, context)
 }

@@ -6,12 +6,13 @@
 // fleet when the host gives a shared store; the challenge is validated before the lock is taken, so the
 // lock is held for two upstream calls only, and its answer is applied in the order above.
 import type { FastifyInstance } from 'fastify'
-import type { AuthsignalApi } from '../authsignal/api.js'
+import type { AuthsignalApi, UpstreamAuthenticator } from '../authsignal/api.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import { UserLock } from '../stores/user-lock.js'
+import { removalFollowUp } from '../events/after-removal.js'
 import type { RouteContext } from './context.js'
 import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
@@ -29,8 +30,9 @@ async function challengeRefusal (api: AuthsignalApi, route: RemoveRoute, token: 
   return undefined
 }
 
-export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: route.lock, leaseMs: route.leaseMs, waitMs: route.lockWaitMs, callMs: options.authsignal.timeoutMs })
+  const followUp = removalFollowUp(api, options)
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,
@@ -64,7 +66,7 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
     const refusal = route.requireChallenge ? await challengeRefusal(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
-    await lock.run(`remove:${userId}`, request.log, async (lease) => {
+    const removed = await lock.run(`remove:${userId}`, request.log, async (lease) => {
       lease.assertTime()
       const owned = await api.listAuthenticators(userId)
       if (!owned.some(a => a.userAuthenticatorId === id)) throw new AuthenticatorNotFoundError()
@@ -72,7 +74,10 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
       if (refusal !== undefined) throw refusal
       lease.assertTime()
       await api.deleteAuthenticator(userId, id)
+      return owned.find(a => a.userAuthenticatorId === id) as UpstreamAuthenticator
     })
+    // Sessions revoked and the host's hook told, each bounded; none of it can undo the removal.
+    await followUp(request, reply, userId, removed, claimsOf(request))
     return reply.code(204).send()
   })
 }

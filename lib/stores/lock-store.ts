@@ -51,3 +51,19 @@ export function checkLease (leaseMs: unknown, factory: string): number | undefin
   }
   return leaseMs
 }
+
+/** Bound on one store operation: a store that does not answer is a store we cannot use (fail closed). */
+export const STORE_TIMEOUT_MS = 1000
+
+/** One store operation within STORE_TIMEOUT_MS (its signal aborted then): its answer, or its failure. */
+export async function withinStoreBound<T> (fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
+    }, STORE_TIMEOUT_MS)
+  })
+  return await Promise.race([fn(controller.signal), timeout]).finally(() => clearTimeout(timer))
+}
