@@ -145,6 +145,13 @@ t.test('a header with several v2 signatures (a rotated secret) is accepted when 
   t.equal((await deliver(s.url, body, { signature: header })).status, 200)
 })
 
+t.test('a delivery with no body at all is verified as an empty body (not JSON)', async t => {
+  const s = await setup(t)
+  const res = await fetch(s.url, { method: 'POST', headers: { 'x-signature-v2': signWebhook(SECRET, '') } })
+  t.equal(res.status, 400)
+  t.equal((await res.json() as { code: string }).code, 'FST_AUTHSIGNAL_WEBHOOK_NOT_JSON')
+})
+
 t.test('a body over the bound is 413 before anything is verified', async t => {
   const s = await setup(t, { routes: { webhook: { bodyLimit: 2048 } } })
   const body = eventBody('authenticator.created', { userId: 'u', verificationMethod: 'SMS', userAuthenticatorId: 'a', padding: 'x'.repeat(4096) })
@@ -251,4 +258,64 @@ t.test('an event acted on whose record cannot be kept is still acknowledged (a 5
   const lost: LockStore = { ...inner, kind: 'lost', extend: async () => false }
   const other = await setup(t, { routes: { webhook: { store: lost } } })
   t.same((await deliver(other.url, created())).json, { received: true })
+})
+
+t.test('an event\'s time: its data\'s own field, else the envelope\'s time, else when it arrived', async t => {
+  const s = await setup(t)
+  const data = { userId: 'u', verificationMethod: 'SMS', userAuthenticatorId: 'a' }
+  await deliver(s.url, eventBody('authenticator.updated', { ...data, updatedAt: '2026-03-03T00:00:00.000Z' }))
+  await deliver(s.url, JSON.stringify({ id: randomUUID(), type: 'authenticator.deleted', time: '2026-04-04T00:00:00.000Z', data }))
+  const before = new Date().toISOString()
+  await deliver(s.url, JSON.stringify({ id: randomUUID(), type: 'authenticator.created', data }))
+  t.same(s.changes.map(c => c.type), ['updated', 'removed', 'added'])
+  t.equal(s.changes[0]?.at, '2026-03-03T00:00:00.000Z')
+  t.equal(s.changes[1]?.at, '2026-04-04T00:00:00.000Z')
+  t.ok((s.changes[2]?.at as string) >= before)
+})
+
+t.test('webhook options: defaults, and each bad one named', async t => {
+  const { resolveOptions, DEFAULTS } = await import('../lib/options/index.js')
+  const base = { cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } }
+  t.equal(resolveOptions(base).routes.webhook, false, 'off by default')
+  const on = resolveOptions({ ...base, routes: { webhook: true } }).routes.webhook
+  t.match(on, { path: DEFAULTS.webhook.path, toleranceSec: 300, bodyLimit: 65_536, dedupeWindowMs: 86_400_000, store: { kind: 'memory' } })
+  t.equal(resolveOptions({ ...base, routes: { webhook: false } }).routes.webhook, false)
+  const rows: Array<[string, unknown, RegExp]> = [
+    ['not an object', 'yes', /routes\.webhook: expected an object or false/],
+    ['a misspelt key', { tolerance: 5 }, /routes\.webhook\.tolerance: unknown option \(did you mean toleranceSec\?\)/],
+    ['a relative path', { path: 'hook' }, /routes\.webhook\.path/],
+    ['a tolerance of 0', { toleranceSec: 0 }, /routes\.webhook\.toleranceSec/],
+    ['a tiny body limit', { bodyLimit: 10 }, /routes\.webhook\.bodyLimit/],
+    ['a short dedupe window', { dedupeWindowSec: 5 }, /routes\.webhook\.dedupeWindowSec/],
+    ['a store that is not one', { store: {} }, /routes\.webhook\.store: expected a lock store/]
+  ]
+  for (const [name, webhook, message] of rows) {
+    t.throws(() => resolveOptions({ ...base, routes: { webhook } }), { code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', message }, name)
+  }
+  const client = new Authsignal({ apiSecretKey: 's', retries: 0 })
+  t.ok(resolveOptions({ ...base, authsignal: { client }, routes: { webhook: true } }).routes.webhook, 'an Authsignal instance carries the secret')
+  t.throws(() => resolveOptions({ ...base, authsignal: { client: { getAuthenticators: () => [] } }, routes: { webhook: true } }),
+    { message: /routes\.webhook: Authsignal signs webhooks with the API secret/ }, 'a client without the SDK\'s verifier')
+  t.ok(resolveOptions({ ...base, authsignal: { client: { getAuthenticators: () => [] } } }), 'which is fine without the route')
+})
+
+t.test('the webhook route is not in the OpenAPI document, which stays valid', async t => {
+  const swagger = (await import('@fastify/swagger')).default
+  const { Validator } = await import('@seriousme/openapi-schema-validator')
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { webhook: true }, register: () => {} })
+  await app.close()
+  const Fastify = (await import('fastify')).default
+  const documented = Fastify()
+  t.teardown(() => documented.close())
+  await documented.register(swagger, { openapi: {} })
+  await documented.register((await import('../index.js')).default, {
+    cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c', jwksUri: 'http://127.0.0.1:9/jwks.json' },
+    authsignal: { apiSecretKey: 's', apiUrl: 'http://127.0.0.1:9/v1' },
+    routes: { webhook: true }
+  })
+  await documented.ready()
+  const doc = documented.swagger() as { paths: Record<string, unknown> }
+  t.same(Object.keys(doc.paths).sort(), ['/authenticators/', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}'])
+  const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)))
+  t.ok(result.valid, 'valid OpenAPI')
 })

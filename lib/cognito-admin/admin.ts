@@ -29,16 +29,14 @@ export class CognitoAdmin {
         reject(new CognitoAdminTimeoutError(operation, this.timeoutMs))
       }, this.timeoutMs)
     })
-    try {
-      return await Promise.race([this.client.send(command, { abortSignal: controller.signal }) as Promise<T>, deadline])
-    } catch (err) {
-      if (err instanceof CognitoAdminTimeoutError) throw err
-      const name = typeof (err as { name?: unknown } | null)?.name === 'string' ? (err as Error).name : 'Error'
-      const failure: CognitoFailure = new CognitoAdminError(operation, name)
-      failure.awsName = name
-      throw failure
-    } finally {
-      clearTimeout(timer)
-    }
+    return await Promise.race([this.client.send(command, { abortSignal: controller.signal }) as Promise<T>, deadline])
+      .finally(() => clearTimeout(timer))
+      .catch((err: unknown) => {
+        if (err instanceof CognitoAdminTimeoutError) throw err
+        const name = err instanceof Error ? err.name : 'Error'
+        const failure: CognitoFailure = new CognitoAdminError(operation, name)
+        failure.awsName = name
+        throw failure
+      })
   }
 }

@@ -3,10 +3,11 @@
 // OTP or magic link authenticator proves the address, an SMS one the number), as Authsignal's
 // cognito-lambdas example does after an enrolment, but driven by the webhook events.
 //
-// The events may come in any order and late (Authsignal retries), so an event only says which user and which
-// kind of address to look at: what is written comes from the user's authenticators as Authsignal lists them
-// now. An address some authenticator still carries is set and marked verified (the one of the event if it is
-// still there, else the most recently verified). When none carries one any more, and the user's Cognito
+// The events may come in any order, late (Authsignal retries) and side by side, so an event only says which
+// user and which kind of address to look at: what is written comes from the user's authenticators as
+// Authsignal lists them now, and from nothing else, so whichever event is acted on last leaves the same
+// attributes. The address of the most recently verified authenticator carrying one is set and marked verified
+// (a new or just-used authenticator is the most recent). When none carries one any more, and the user's Cognito
 // attribute still holds the address the removed authenticator carried, `_verified` becomes false (`onRemove:
 // 'unverify'`): the proof Cognito's flag stood on is gone. The address itself stays, since a pool may require
 // it, and Cognito's own verification can prove it again.
@@ -25,8 +26,9 @@ const CARRIERS = {
 /** Calls Cognito makes at most per event (a lookup, then one write). */
 export const COGNITO_CALLS_PER_EVENT = 2
 
+// Authsignal lists verified authenticators only: enrolled (createdAt) then perhaps used since (lastVerifiedAt).
 function verifiedAt (a: UpstreamAuthenticator): string {
-  return String(a.lastVerifiedAt ?? a.verifiedAt ?? a.createdAt)
+  return String(a.lastVerifiedAt ?? a.createdAt)
 }
 
 export class AttributeSync {
@@ -55,13 +57,13 @@ export class AttributeSync {
     const { methods, field, verified } = CARRIERS[attribute]
     const carrying = (await this.api.listAuthenticators(event.userId))
       .filter(a => (methods as readonly string[]).includes(a.verificationMethod) && typeof a[field] === 'string' && a[field] !== '')
-    const chosen = carrying.find(a => a.userAuthenticatorId === event.userAuthenticatorId) ??
-      carrying.sort((a, b) => verifiedAt(b).localeCompare(verifiedAt(a)))[0]
+    const chosen = carrying.sort((a, b) => verifiedAt(b).localeCompare(verifiedAt(a)) || a.userAuthenticatorId.localeCompare(b.userAuthenticatorId))[0]
     if (chosen !== undefined) return await this.write(user, { [attribute]: chosen[field] as string, [verified]: 'true' })
     const removed = event[field]
     if (this.options.onRemove === 'keep' || removed === undefined) return
     const attributes = user.attributes ?? await this.read(user)
-    if (attributes[attribute] === removed && attributes[verified] === 'true') await this.write(user, { [verified]: 'false' })
+    // The address goes with its flag: cognito-local requires it, and Cognito takes the same value as no change.
+    if (attributes[attribute] === removed && attributes[verified] === 'true') await this.write(user, { [attribute]: removed, [verified]: 'false' })
   }
 
   private async read (user: CognitoUser): Promise<Record<string, string>> {

@@ -20,7 +20,9 @@ const SUB = /^[0-9a-f-]{1,64}$/i
 type AttributeList = Array<{ Name?: string, Value?: string }> | undefined
 
 export function attributesOf (list: AttributeList): Record<string, string> {
-  return Object.fromEntries((list ?? []).map(a => [a.Name ?? '', a.Value ?? '']))
+  const attributes: Record<string, string> = {}
+  for (const { Name, Value } of list ?? []) attributes[String(Name)] = String(Value)
+  return attributes
 }
 
 /** The pool an Authsignal user id belongs to, and its claim value; undefined when it is no pool's. */

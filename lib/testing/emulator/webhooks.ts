@@ -5,6 +5,7 @@
 // (or no answer) is retried up to 3 times, at least 30 s apart; the delays are an option so tests run fast.
 // Each attempt is signed when it is sent (its timestamp is the attempt's), and carries the same event id.
 import { randomUUID } from 'node:crypto'
+import { request } from 'node:http'
 import { webhookSignature } from '../../authsignal/webhook-signature.js'
 import type { AuthenticatorChange, UserAuthenticator, WebhookDelivery, WebhookOptions } from './types.js'
 
@@ -17,7 +18,7 @@ export function signWebhook (secret: string, body: string, timestampSec = Math.f
 }
 
 // What an authenticator event's `data` carries, by type (each field only where Authsignal sends it).
-function eventData (change: AuthenticatorChange): Record<string, unknown> {
+export function eventData (change: AuthenticatorChange): Record<string, unknown> {
   const a: UserAuthenticator = change.authenticator
   const when = change.type === 'authenticator.created'
     ? { createdAt: a.createdAt }
@@ -87,19 +88,10 @@ export class WebhookSender {
   private attempt (url: string, body: string, type: string, attempt: number): void {
     const controller = new AbortController()
     this.inFlight.add(controller)
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs)
     const record: WebhookDelivery = { eventId: JSON.parse(body).id, type, attempt, body, at: new Date().toISOString() }
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-signature-v2': signWebhook(this.secret, body) },
-      body,
-      signal: controller.signal
-    }).then(async (res) => {
-      await res.arrayBuffer()
-      return res.status
-    }).then((status) => { record.status = status }, (err: unknown) => { record.error = (err as Error).name })
+    post(url, body, signWebhook(this.secret, body), AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]))
+      .then((status) => { record.status = status }, (err: unknown) => { record.error = (err as Error).name })
       .finally(() => {
-        clearTimeout(timer)
         this.inFlight.delete(controller)
         if (this.closed) return
         this.deliveries.push(record)
@@ -120,4 +112,23 @@ export class WebhookSender {
     if (this.pending > 0) return
     for (const wake of this.waiting.splice(0)) wake()
   }
+}
+
+// One POST on a connection of its own (no keep-alive agent, so `Connection: close`): a delivery never leaves
+// an idle connection behind that would hold up the receiving server's close.
+async function post (url: string, body: string, signature: string, signal: AbortSignal): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      agent: false,
+      signal,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-signature-v2': signature }
+    }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode as number))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }
