@@ -140,3 +140,16 @@ t.test('Authsignal\'s delays by default; close() drops what is still to come; no
   none.reset()
   t.equal(none.webhooks.url, url, 'the url can be set later')
 })
+
+t.test('POST /v1/sessions/user/revoke (revokeUserSessions): 200 for a user id, 400 without one', async t => {
+  const emu = await emulator(t, {})
+  const sdk = new Authsignal({ apiSecretKey: 'webhook-test-secret', apiUrl: emu.apiUrl, retries: 0 })
+  await sdk.revokeUserSessions({ userId: 'user-1' })
+  t.same(emu.requests.at(-1)?.body, { userId: 'user-1' })
+  const res = await fetch(`${emu.apiUrl}/sessions/user/revoke`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('webhook-test-secret:').toString('base64')}`, 'content-type': 'application/json' },
+    body: '{}'
+  })
+  t.equal(res.status, 400)
+})
