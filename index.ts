@@ -41,9 +41,11 @@ export type { AuthenticatorsStatus } from './lib/status.js'
 export type { LastCall } from './lib/authsignal/api.js'
 export type { AuthenticateName, DecoratorNames, DecoratorOptions, UserName } from './lib/decorators.js'
 export type {
-  AuthenticatorsPluginOptions, AuthsignalOptions, ChallengeTokenRouteOptions, CognitoOptions, ListRouteOptions, OpenApiOptions,
-  PrebuiltUiRouteOptions, RemoveRouteOptions, TokenRouteOptions, TokenUse, UserIdClaim
+  AuthenticatorsPluginOptions, AuthsignalOptions, ChallengeTokenRouteOptions, CognitoAdminClient, CognitoOptions, CognitoSyncOptions,
+  ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions, RemoveRouteOptions, RevokeSessionsOptions, SyncedAttribute, TokenRouteOptions,
+  TokenUse, UserIdClaim, WebhookRouteOptions
 } from './lib/options/index.js'
+export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/events/change.js'
 export type { AuthenticatorSummary, PasskeySignal, PasskeySummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'

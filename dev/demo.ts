@@ -4,11 +4,14 @@
 // remove authenticators with a step-up challenge of another factor (then the WebAuthn Signal API).
 // Two dev-only routes help it along and exist only when their emulator runs:
 //   POST /dev/login     signs a user in to cognito-local and returns the access token;
-//   GET  /dev/last-otp  the last email OTP code the Authsignal emulator "sent" to the signed-in user.
+//   GET  /dev/last-otp  the last email OTP code the Authsignal emulator "sent" to the signed-in user;
+//   GET  /dev/cognito-profile  the signed-in user's attributes in cognito-local (AdminGetUser), which the
+//                       plugin's cognitoSync keeps in step, and the last webhook event acted on for them.
 // None of this belongs in a production app; every route here is hidden from the OpenAPI document.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { AuthenticatorChangeEvent } from '../index.js'
 import type { SentOtp } from '../lib/testing/authsignal-emulator.js'
 
 export interface DemoLogin {
@@ -17,6 +20,13 @@ export interface DemoLogin {
   password: string
   /** Signs in to cognito-local (USER_PASSWORD_AUTH) and resolves to the access token. */
   signIn (username: string, password: string): Promise<string>
+}
+
+export interface DemoProfile {
+  /** The user's attributes in cognito-local, by username. */
+  read (username: string): Promise<Record<string, string>>
+  /** The last authenticator event from Authsignal's webhooks acted on for this Authsignal user id. */
+  lastEvent (userId: string): AuthenticatorChangeEvent | undefined
 }
 
 export interface DemoOptions {
@@ -30,6 +40,8 @@ export interface DemoOptions {
   login?: DemoLogin
   /** The Authsignal emulator only: the codes it "sent" (its `sentOtps`); enables GET /dev/last-otp. */
   sentOtps?: readonly SentOtp[]
+  /** cognito-local only: enables GET /dev/cognito-profile. */
+  profile?: DemoProfile
 }
 
 const DEMO_DIR = fileURLToPath(new URL('./demo-page/', import.meta.url))
@@ -45,7 +57,7 @@ function devError (reply: FastifyReply, statusCode: number, error: string, code:
 }
 
 export function registerDemo (app: FastifyInstance, options: DemoOptions): void {
-  const { login, sentOtps } = options
+  const { login, sentOtps, profile } = options
   const sdkOrigin = new URL(options.authsignal.baseUrl).origin
 
   app.get('/', { schema: HIDDEN }, async (_request, reply) => {
@@ -63,7 +75,8 @@ export function registerDemo (app: FastifyInstance, options: DemoOptions): void 
     email: options.email,
     authsignal: options.authsignal,
     login: login === undefined ? null : { username: login.username, password: login.password },
-    devOtp: sentOtps !== undefined
+    devOtp: sentOtps !== undefined,
+    cognitoProfile: profile !== undefined
   }))
 
   if (login !== undefined) {
@@ -98,6 +111,19 @@ export function registerDemo (app: FastifyInstance, options: DemoOptions): void 
       const last = sentOtps.filter((otp) => otp.userId === request.user.sub).at(-1)
       if (last === undefined) return devError(reply, 404, 'Not Found', 'DEV_NO_OTP', 'The emulator has sent no email OTP code to this user yet')
       return { devOnly: true, email: last.email, otp: last.code }
+    })
+  }
+
+  if (profile !== undefined) {
+    app.get('/dev/cognito-profile', { schema: HIDDEN, onRequest: app.authenticate }, async (request) => {
+      // The user id in Authsignal is the verified token's sub (the plugin's default userIdClaim).
+      const attributes = await profile.read(request.user.username as string)
+      const pick = ['email', 'email_verified', 'phone_number', 'phone_number_verified']
+      return {
+        devOnly: true,
+        attributes: Object.fromEntries(pick.filter((name) => name in attributes).map((name) => [name, attributes[name]])),
+        lastEvent: profile.lastEvent(request.user.sub) ?? null
+      }
     })
   }
 }

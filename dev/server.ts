@@ -1,14 +1,17 @@
 // `npm run dev`: the example app with the plugin, offline. It starts cognito-local (pool, client and demo
 // user in .dev/), the Authsignal emulator and the app, then prints a token and curl lines to try.
-// The app also serves the browser demo at / (dev/demo.ts) and Swagger UI at /documentation.
+// The app also serves the browser demo at / (dev/demo.ts) and Swagger UI at /documentation. The emulator
+// sends its webhooks to the app (POST /authenticators/webhook), which keeps cognito-local's user in step.
 // With COGNITO_* and/or AUTHSIGNAL_* variables (.env.example) the same app uses the real services.
+import { AdminGetUserCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import type { FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
+import type { AuthenticatorChangeEvent } from '../index.js'
 import { buildExampleApp } from '../examples/app.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
+import { cognitoClient, demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
 import { cliEntry } from './cli.js'
-import { registerDemo, type DemoLogin } from './demo.js'
+import { registerDemo, type DemoLogin, type DemoProfile } from './demo.js'
 import { DevServerError, readDevConfig, type DevPorts, type Env } from './config.js'
 import { devOutput, type AuthsignalInfo, type CognitoInfo } from './output.js'
 import { assertPortFree, HOST, portError } from './ports.js'
@@ -55,6 +58,17 @@ function demoLogin (cognito: Extract<CognitoInfo, { kind: 'local' }>): DemoLogin
   }
 }
 
+// GET /dev/cognito-profile: the user's attributes in cognito-local, and the last webhook event acted on for them.
+function demoProfile (client: CognitoIdentityProviderClient, userPoolId: string, changes: Map<string, AuthenticatorChangeEvent>): DemoProfile {
+  return {
+    read: async (username) => {
+      const user = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }))
+      return Object.fromEntries(user.UserAttributes!.map((a) => [a.Name as string, a.Value as string]))
+    },
+    lastEvent: (userId) => changes.get(userId)
+  }
+}
+
 function subOf (jwt: string): string {
   return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8')).sub
 }
@@ -88,6 +102,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
 
     let cognito: CognitoInfo
     let token: string | undefined
+    // cognito-local's admin API: the app's cognitoSync writes the user's attributes there.
+    let cognitoAdmin: CognitoIdentityProviderClient | undefined
     if (config.cognito.kind === 'local') {
       const use = { port: config.cognito.port, part: 'cognito-local', envName: 'COGNITO_LOCAL_PORT' }
       const local = await startCognitoLocal({ port: use.port, dataDir: config.cognito.dataDir })
@@ -96,6 +112,9 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       const demo = await ensureDemoSetup({ endpoint: local.endpoint })
       token = (await signIn({ endpoint: local.endpoint, clientId: demo.clientId, username: demo.username, password: demo.password })).accessToken
       cognito = { kind: 'local', endpoint: local.endpoint, dataDir: config.cognito.dataDir, ...demo }
+      const admin = cognitoClient(local.endpoint)
+      started.push(async () => { admin.destroy() })
+      cognitoAdmin = admin
     } else {
       cognito = config.cognito
     }
@@ -116,6 +135,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       redis = client
     }
 
+    // The last authenticator event from Authsignal's webhooks acted on, per user: the demo page shows it.
+    const changes = new Map<string, AuthenticatorChangeEvent>()
     const app = await buildExampleApp({
       userPoolId: cognito.userPoolId,
       clientId: cognito.clientId,
@@ -126,7 +147,13 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       redis,
       // The page removes authenticators with a step-up challenge; the emulator's RP id for the Signal API.
       requireChallenge: true,
-      passkeyRpId: emulator?.webauthn.rpId
+      passkeyRpId: emulator?.webauthn.rpId,
+      cognitoAdmin,
+      ...(cognitoAdmin !== undefined && {
+        onAuthenticatorChange: (change: AuthenticatorChangeEvent) => {
+          if (change.source === 'webhook') changes.set(change.userId, change)
+        }
+      })
     })
     started.push(() => app.close())
     registerDemo(app, {
@@ -137,12 +164,15 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       // non-empty value does.
       authsignal: { baseUrl: authsignal.apiUrl, tenantId: emulator?.tenantId ?? 'unused-with-a-token' },
       login: cognito.kind === 'local' ? demoLogin(cognito) : undefined,
-      sentOtps: emulator?.sentOtps
+      sentOtps: emulator?.sentOtps,
+      profile: cognitoAdmin === undefined ? undefined : demoProfile(cognitoAdmin, cognito.userPoolId, changes)
     })
     await app.listen({ host: HOST, port: config.appPort })
     const { port } = app.server.address() as { port: number }
     const appUrl = `http://${HOST}:${port}`
     const demoUrl = `http://localhost:${port}/`
+    // From now on the emulator sends each authenticator change to the app, signed as Authsignal does.
+    if (emulator !== undefined) emulator.webhooks.url = `${appUrl}${PREFIX}/webhook`
 
     const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
     let stopping: Promise<void> | undefined

@@ -1,12 +1,14 @@
 // The host app of `npm run dev`, written as the README shows it: what a host copies. The plugin with
 // @fastify/swagger before it, a per-user rate limit, and a route of the host's own behind app.authenticate.
-// With a Redis client (REDIS_URL in `npm run dev`), the rate limit and the last-authenticator lock are
-// shared by every instance that uses the same Redis; without one, both hold within this process only.
+// With a Redis client (REDIS_URL in `npm run dev`), the rate limit, the last-authenticator lock and the webhook
+// events acted on are shared by every instance that uses the same Redis; without one, they hold within this
+// process only. Authsignal's webhooks arrive at POST /authenticators/webhook; with a Cognito admin client
+// they keep the users' Cognito email / phone number in step (cognitoSync).
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
 // A host writes `from 'fastify-authsignal-cognito'`.
-import authenticatorsPlugin, { redisLock, safeLoggerOptions } from '../index.js'
+import authenticatorsPlugin, { redisLock, safeLoggerOptions, type AuthenticatorChangeHook, type CognitoAdminClient } from '../index.js'
 import { registerOpenApi } from './openapi.js'
 
 export interface ExampleAppConfig {
@@ -18,12 +20,16 @@ export interface ExampleAppConfig {
   apiUrl: string
   /** The app's logger options (level, stream), on top of the package's credential-free configuration. Default: no logger. */
   logger?: Exclude<FastifyServerOptions['logger'], boolean>
-  /** Shares the rate limit and the removal lock with every instance on this Redis. Default: in this process. */
+  /** Shares the rate limit, the removal lock and the webhook events acted on with every instance on this Redis. Default: in this process. */
   redis?: Redis
   /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
   requireChallenge?: boolean
   /** The WebAuthn RP id of the app's passkeys: the list then carries what the browser's Signal API needs. Default: none. */
   passkeyRpId?: string
+  /** A CognitoIdentityProviderClient allowed AdminUpdateUserAttributes and ListUsers on the pool: turns cognitoSync on. */
+  cognitoAdmin?: CognitoAdminClient
+  /** Told of each authenticator added, updated or removed, after the app has logged it. */
+  onAuthenticatorChange?: AuthenticatorChangeHook
 }
 
 /** The host app, written as the README shows it. */
@@ -39,6 +45,7 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     keyGenerator: (request) => request.user?.sub ?? request.ip,
     ...(config.redis !== undefined && { redis: config.redis, nameSpace: 'authenticators-rate-limit:' })
   })
+  const shared = config.redis === undefined ? undefined : redisLock({ client: config.redis })
   await app.register(authenticatorsPlugin, {
     cognito: { userPoolId: config.userPoolId, clientId: config.clientId, issuer: config.issuer },
     authsignal: { apiSecretKey: config.apiSecretKey, apiUrl: config.apiUrl },
@@ -46,7 +53,16 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     openapi: { securityScheme: 'bearerAuth' },
     routes: {
       list: { passkeyRpId: config.passkeyRpId },
-      remove: { requireChallenge: config.requireChallenge === true, ...(config.redis !== undefined && { lock: redisLock({ client: config.redis }) }) }
+      remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
+      // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.
+      webhook: shared === undefined ? true : { store: shared }
+    },
+    ...(config.cognitoAdmin !== undefined && { cognitoSync: { client: config.cognitoAdmin } }),
+    // After a removal through the app, the user's Authsignal sessions end too.
+    revokeSessionsOnRemove: { authsignal: true },
+    onAuthenticatorChange: async (change) => {
+      app.log.info({ change }, 'authenticator changed')
+      await config.onAuthenticatorChange?.(change)
     }
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub, username: request.user.username }))

@@ -40,6 +40,11 @@ export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTIC
 export const LockBusyError = createError<[number]>('FST_AUTHSIGNAL_LOCK_BUSY', 'Another removal for this user is under way: retry later (waited %d ms)', 503)
 export const LockUnavailableError = createError<[string]>('FST_AUTHSIGNAL_LOCK_UNAVAILABLE', 'The lock cannot be had (%s): nothing was removed, retry later', 503)
 
+/** An error's name and the first line of its message, bounded: all a log line says of a failure (a client's error may carry its configuration). */
+export function reasonOf (err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${(err.message.split('\n')[0] as string).slice(0, 200)}` : String(err).slice(0, 200)
+}
+
 /** A 503 the client may simply retry: Fastify's error handler sends `err.headers` with it. */
 export function retryLater<E extends FastifyError> (err: E, seconds = 1): E {
   (err as E & { headers?: Record<string, string> }).headers = { 'retry-after': String(seconds) }
@@ -52,6 +57,21 @@ export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BA
 export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
 export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
 export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)
+
+// The webhook route (Authsignal's signed events). Refusals say what was wrong, never what was sent: no body,
+// no signature in a message. Every non-2xx makes Authsignal deliver the event again later.
+export const WebhookNoSignatureError = createError('FST_AUTHSIGNAL_WEBHOOK_NO_SIGNATURE', 'Missing X-Signature-V2 header', 400)
+export const WebhookMalformedSignatureError = createError('FST_AUTHSIGNAL_WEBHOOK_MALFORMED_SIGNATURE', 'X-Signature-V2 is not "t=<unix seconds>,v2=<signature>"', 400)
+export const WebhookTimestampError = createError<[number]>('FST_AUTHSIGNAL_WEBHOOK_TIMESTAMP', 'The signature timestamp is more than %d s away from now', 403)
+export const WebhookBadSignatureError = createError('FST_AUTHSIGNAL_WEBHOOK_BAD_SIGNATURE', 'The signature does not match the body', 403)
+export const WebhookNotJsonError = createError('FST_AUTHSIGNAL_WEBHOOK_NOT_JSON', 'The body is not JSON', 400)
+export const WebhookBadEventError = createError<[string]>('FST_AUTHSIGNAL_WEBHOOK_BAD_EVENT', 'The body is not an Authsignal event: %s', 400)
+export const WebhookInProgressError = createError('FST_AUTHSIGNAL_WEBHOOK_IN_PROGRESS', 'This event is being acted on by another request: deliver it again later', 409)
+export const WebhookStoreUnavailableError = createError<[string]>('FST_AUTHSIGNAL_WEBHOOK_STORE_UNAVAILABLE', 'The event store cannot be used (%s): nothing was done, deliver it again later', 503)
+
+// Amazon Cognito's admin API (the attribute sync and the sign-out after a removal).
+export const CognitoAdminError = createError<[string, string]>('FST_COGNITO_ADMIN_ERROR', 'Cognito refused %s (%s)', 502)
+export const CognitoAdminTimeoutError = createError<[string, number]>('FST_COGNITO_ADMIN_TIMEOUT', 'Cognito did not answer %s within %d ms', 504)
 
 /**
  * RFC 6750 / RFC 9470 `WWW-Authenticate` for the errors that ask the client to authenticate differently,

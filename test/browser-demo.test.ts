@@ -20,20 +20,31 @@ t.test('the demo page: sign in, enrol an email OTP, pre-built UI, list, remove w
   t.equal(await page.inputValue('#login-form [name=username]'), 'demo', 'the demo user is prefilled')
   await demo.signIn()
   t.match(await rows(), [{ method: 'EMAIL_OTP' }, { method: 'SMS' }], 'the seeded authenticators are listed')
+  await page.locator('#profile-panel[data-event-type=""]').waitFor()
+  t.equal(await text('#profile-email'), 'demo@example.com', 'the Cognito profile panel shows the user\'s attributes in cognito-local')
 
   // 2. Enrol an email OTP authenticator: token from the plugin, then @authsignal/browser against the emulator.
   t.equal(await page.inputValue('#enrol-form [name=email]'), 'demo@example.com')
+  // Another address than the user's Cognito email, so that the webhook's sync shows.
+  await page.fill('#enrol-form [name=email]', 'demo+mfa@example.com')
   await page.click('#send-code')
   await page.locator('#dev-otp-code').waitFor()
   const code = await text('#dev-otp-code')
   t.match(code, /^\d{6}$/, 'the dev-only box shows the code')
   t.match(await text('#dev-otp'), /^Dev only/, 'labelled dev-only')
-  t.equal(printed.at(-1), `[authsignal emulator] email OTP code for demo@example.com: ${code}`, 'the same code as in the dev console')
+  t.equal(printed.at(-1), `[authsignal emulator] email OTP code for demo+mfa@example.com: ${code}`, 'the same code as in the dev console')
   await page.fill('#verify-form [name=code]', code)
+  const verifiedAt = Date.now()
   await page.click('#verify')
   await page.locator('#enrol-status', { hasText: 'Verified: new EMAIL_OTP authenticator' }).waitFor()
   const newId = (await text('#enrol-status')).split(' ').at(-1) as string
   await page.locator(`#authenticators tr.new[data-id="${newId}"]`).waitFor()
+  // The emulator signs and sends authenticator.created to the app's webhook route; its cognitoSync sets the
+  // address in cognito-local, which the page reads back (AdminGetUser through GET /dev/cognito-profile).
+  await page.locator(`#profile-panel[data-event-id="${newId}"][data-event-type="added"]`).waitFor()
+  t.comment(`verify → webhook → Cognito attribute shown in the page: ${Date.now() - verifiedAt} ms`)
+  t.equal(await text('#profile-email'), 'demo+mfa@example.com', 'the webhook set the enrolled address in Cognito')
+  t.equal(await text('#profile-email_verified'), 'true')
   const listed = await rows()
   t.match(listed, [{ method: 'EMAIL_OTP', isNew: false }, { method: 'SMS', isNew: false }, { id: newId, method: 'EMAIL_OTP', isNew: true }],
     'the new EMAIL_OTP is listed (and highlighted)')
@@ -64,6 +75,10 @@ t.test('the demo page: sign in, enrol an email OTP, pre-built UI, list, remove w
     'a challenge of the very authenticator being removed is refused')
   t.match(await rows(), [{ id: seededEmail }, { id: newId }], 'and it stays')
   t.equal(await remove(newId, 'email'), `204: removed EMAIL_OTP ${newId}`, 'another email OTP authenticator may go on its strength')
+  // authenticator.deleted: the seeded email authenticator is left, so Cognito's email is its address, verified.
+  await page.locator(`#profile-panel[data-event-id="${newId}"][data-event-type="removed"]`).waitFor()
+  t.equal(await text('#profile-email'), 'demo@example.com', 'the address of the email authenticator left')
+  t.equal(await text('#profile-email_verified'), 'true', 'an email authenticator is left: the address stays verified')
   await page.waitForFunction(() => document.querySelectorAll('#authenticators tr').length === 1)
   t.match(await remove(seededEmail, 'email'), /^409 FST_AUTHSIGNAL_LAST_AUTHENTICATOR: /, 'the last one is refused')
   await page.locator('#log li', { hasText: `DELETE /authenticators/${seededEmail} → 409 FST_AUTHSIGNAL_LAST_AUTHENTICATOR` }).waitFor()

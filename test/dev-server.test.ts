@@ -269,7 +269,8 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
     email: 'demo@example.com',
     authsignal: { baseUrl: server.urls.authsignal, tenantId: 'emulator-tenant' },
     login: { username: 'demo', password: 'Demo-passw0rd!' },
-    devOtp: true
+    devOtp: true,
+    cognitoProfile: true
   })
   const page = await appGet('/')
   t.match(page.headers.get('content-type'), /^text\/html/)
@@ -388,6 +389,7 @@ t.test('with the real services\' variables it starts neither emulator (each side
   t.equal(res.status, 401, 'the routes are protected (a token would be checked against the pool\'s keys on AWS)')
   t.equal((await res.json() as { code: string }).code, 'FST_COGNITO_NO_TOKEN')
   t.match(await (await fetch(`${aws.urls.app}/demo/config.json`)).json(), { login: null, devOtp: true }, 'the demo page asks for a pasted token')
+  t.match(await (await fetch(`${aws.urls.app}/demo/config.json`)).json(), { cognitoProfile: false }, 'no Cognito profile panel: the app cannot read a real pool')
   t.equal((await fetch(`${aws.urls.app}/dev/login`, { method: 'POST' })).status, 404, 'no dev-only login route for a real user pool')
   await aws.stop()
   t.ok(await isFree(emulatorPort))

@@ -5,6 +5,7 @@ import t from 'tap'
 import { dynamoDbLock, memoryLock, redisLock, type LockStore } from '../index.js'
 import { LOCK_TABLE, startDynamo } from './fixtures/dynamodb.js'
 import { startRedis } from './fixtures/redis-server.js'
+import { SWEEP_EVERY } from '../lib/stores/memory-lock.js'
 
 const redisServer = await startRedis(t)
 const redis = new Redis(redisServer.url)
@@ -47,6 +48,32 @@ for (const [kind, store] of stores) {
     await store.release(key, 'gone', signal)
     t.equal(await store.acquire(key, 'third', leaseMs, signal), false, 'the old holder\'s late release does not free the new holder\'s lock')
   })
+
+  t.test(`${kind}: extend gives the holder's key a new lease, and only while it holds it`, async t => {
+    const key = `user-${kind}-extend`
+    const extend = store.extend?.bind(store) as NonNullable<LockStore['extend']>
+    t.equal(await extend(key, 'nobody', 10_000, signal), false, 'a key no one holds is not extended (nor created)')
+    t.equal(await store.acquire(key, 'nobody', 10_000, signal), true, 'and is still free')
+    await store.release(key, 'nobody', signal)
+
+    const shortMs = 300
+    t.equal(await store.acquire(key, 'holder', shortMs, signal), true)
+    t.equal(await extend(key, 'other', 60_000, signal), false, 'another token does not extend it')
+    const extendedAt = Date.now()
+    t.equal(await extend(key, 'holder', 60_000, signal), true, 'its holder does')
+    // Wait on the short lease's end having passed, then see the key still held.
+    while (Date.now() - extendedAt < shortMs * 2) await new Promise(resolve => setTimeout(resolve, 50))
+    t.equal(await store.acquire(key, 'next', shortMs, signal), false, 'held past the first lease')
+    t.equal(await extend(key, 'holder', shortMs, signal), true, 'a lease may also be shortened')
+    while (!await store.acquire(key, 'next', 60_000, signal)) await new Promise(resolve => setTimeout(resolve, 20))
+    t.equal(await extend(key, 'holder', 60_000, signal), false, 'a run-out lease taken by another is not extended by its old holder')
+    await store.release(key, 'next', signal)
+
+    t.equal(await store.acquire(key, 'late', shortMs, signal), true)
+    const taken = Date.now()
+    while (Date.now() - taken <= shortMs + 50) await new Promise(resolve => setTimeout(resolve, 20))
+    t.equal(await extend(key, 'late', 60_000, signal), false, 'a run-out lease is not brought back, even by its holder')
+  })
 }
 
 t.test('a lease given to a store factory is kept (and checked at registration)', async t => {
@@ -55,11 +82,25 @@ t.test('a lease given to a store factory is kept (and checked at registration)',
   t.equal(redisLock({ client: redis }).leaseMs, undefined, 'none given: derived at registration')
 })
 
+t.test('memoryLock sweeps run-out leases as it goes, and keeps the held ones', async t => {
+  const store = memoryLock()
+  t.equal(await store.acquire('kept', 'a', 60_000, signal), true)
+  t.equal(await store.acquire('gone', 'b', 1, signal), true)
+  const taken = Date.now()
+  while (Date.now() - taken < 5) await new Promise(resolve => setTimeout(resolve, 5))
+  for (let i = 0; i < SWEEP_EVERY; i++) await store.acquire(`filler-${i}`, 'c', 60_000, signal)
+  t.equal(await store.acquire('kept', 'd', 60_000, signal), false, 'a held key survives the sweep')
+  t.equal(await store.extend?.('gone', 'b', 60_000, signal), false, 'a swept key is gone')
+  t.equal(await store.acquire('gone', 'e', 60_000, signal), true)
+})
+
 t.test('redisLock keeps its keys under its prefix', async t => {
   const store = redisLock({ client: redis, prefix: 'my-app:locks:' })
   await store.acquire('user-1', 'token', 10_000, signal)
   t.equal(await redis.get('my-app:locks:user-1'), 'token')
   t.ok(await redis.pttl('my-app:locks:user-1') > 9000, 'with the lease as its expiry')
+  t.equal(await store.extend?.('user-1', 'token', 50_000, signal), true)
+  t.ok(await redis.pttl('my-app:locks:user-1') > 49_000, 'extend moves the expiry')
   await store.release('user-1', 'token', signal)
   t.equal(await redis.exists('my-app:locks:user-1'), 0)
 })

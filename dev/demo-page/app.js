@@ -83,6 +83,7 @@ async function signedIn (token) {
   show('signin-status', `Signed in as ${me.data.username} (sub ${me.data.sub})`, true)
   for (const id of ['step-enrol', 'step-passkey', 'step-totp', 'step-prebuilt', 'step-list']) $(id).disabled = false
   await refresh()
+  await showProfile()
 }
 
 // 1. Sign in
@@ -130,6 +131,7 @@ function onEnrolmentCode (formId, statusId, label, verify, done) {
     if (!verified.ok) return show(statusId, `Not verified: ${verified.why}`, false)
     added = verified.data.userAuthenticator
     show(statusId, `Verified: new ${added.verificationMethod} authenticator ${added.userAuthenticatorId}`, true)
+    awaitWebhook(added.userAuthenticatorId, 'added')
     $(formId).code.value = ''
     done()
     await refresh()
@@ -294,6 +296,7 @@ async function finishRemoval (token) {
   const result = await api('DELETE', `${routes}/${encodeURIComponent(a.userAuthenticatorId)}`, undefined, { 'x-authsignal-token': token })
   if (result.status === 204) show('remove-status', `204: removed ${a.verificationMethod} ${a.userAuthenticatorId}`, true)
   else show('remove-status', `${describe(result)}`, false)
+  if (result.status === 204) awaitWebhook(a.userAuthenticatorId, 'removed')
   const list = await refresh()
   if (result.status === 204 && a.passkey !== undefined) await signalPasskeys(list?.passkeySignal)
 }
@@ -314,3 +317,34 @@ async function signalPasskeys (signal) {
 }
 
 $('refresh').addEventListener('click', () => refresh())
+
+// 5. Cognito profile (dev only): what the plugin's cognitoSync wrote to cognito-local when Authsignal's webhook
+// (here the emulator's) arrived. Read without the Requests log: the page polls it while a webhook is on its way.
+async function readProfile () {
+  const res = await fetch('/dev/cognito-profile', { headers: { authorization: `Bearer ${accessToken}` } })
+  return res.ok ? await res.json() : undefined
+}
+
+async function showProfile () {
+  if (!config.cognitoProfile) return undefined
+  const profile = await readProfile()
+  if (profile === undefined) return undefined
+  $('profile-panel').hidden = false
+  for (const name of ['email', 'email_verified', 'phone_number', 'phone_number_verified']) $(`profile-${name}`).textContent = profile.attributes[name] ?? '—'
+  const e = profile.lastEvent
+  const panel = $('profile-panel')
+  panel.dataset.eventId = e?.userAuthenticatorId ?? ''
+  panel.dataset.eventType = e?.type ?? ''
+  $('profile-event').textContent = e ? `Last webhook acted on: ${e.type} ${e.verificationMethod} ${e.userAuthenticatorId}` : 'No webhook acted on yet'
+  return e
+}
+
+// Waits (up to 15 s) for the webhook about this change to be acted on, then shows the profile it left.
+async function awaitWebhook (userAuthenticatorId, type) {
+  const until = Date.now() + 15_000
+  for (;;) {
+    const e = await showProfile()
+    if ((e?.userAuthenticatorId === userAuthenticatorId && e?.type === type) || Date.now() > until) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}

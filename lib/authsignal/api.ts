@@ -5,6 +5,7 @@ import { UserActionState, type Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import { UpstreamBadResponseError } from '../errors.js'
 import { withDeadline } from './client.js'
+import { verifyWebhook } from './webhook-signature.js'
 
 /** An authenticator as Authsignal lists it, its known fields type-checked (the rest kept as received). */
 export interface UpstreamAuthenticator extends Record<string, unknown> {
@@ -153,5 +154,15 @@ export class AuthsignalApi {
     const answer = await this.call('queryUserActions', client => client.queryUserActions(query))
     return expect(answer, 'queryUserActions', (a): a is UserAction[] => Array.isArray(a) && a.every(isUserAction))
       .find(a => a.idempotencyKey === idempotencyKey)
+  }
+
+  /** A webhook delivery's event, verified with the SDK's verifier and what it lacks (lib/authsignal/webhook-signature.ts). */
+  webhookEvent (raw: Buffer, signature: string | undefined, toleranceSec: number): unknown {
+    return verifyWebhook(this.client.webhook, raw, signature, toleranceSec)
+  }
+
+  /** Ends every Authsignal session of the user. The user id travels in the JSON body here, not the path: no encoding. */
+  async revokeUserSessions (userId: string): Promise<void> {
+    await this.call('revokeUserSessions', client => client.revokeUserSessions({ userId }))
   }
 }

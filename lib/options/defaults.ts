@@ -13,7 +13,10 @@ export const DEFAULTS = {
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
   remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
-  challengeToken: { path: '/challenge-token' }
+  challengeToken: { path: '/challenge-token' },
+  webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65_536, dedupeWindowSec: 86_400 },
+  onAuthenticatorChangeTimeoutMs: 1000,
+  cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify' }
 } as const
 
 /** aws-jwt-verify's shape for a Cognito pool id: the region, an underscore, the id. */

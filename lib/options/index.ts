@@ -5,13 +5,14 @@ import { resolveDecorators } from '../decorators.js'
 import { fail, httpUrl, integer, isObject, knownKeys, optionalString, routePath } from './check.js'
 import { resolvePools } from './cognito.js'
 import { DEFAULTS } from './defaults.js'
+import { assertWebhookVerifier, EVENT_KEYS, resolveEvents } from './events.js'
 import { resolveRoutes } from './routes.js'
 import type { ResolvedAuthsignalOptions, ResolvedOpenApi, ResolvedOptions } from './types.js'
 
 export type * from './types.js'
 export { DEFAULTS } from './defaults.js'
 
-const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'openapi', 'routes', 'decorators']
+const TOP_KEYS = ['cognito', 'authsignal', 'prefix', 'openapi', 'routes', 'decorators', ...EVENT_KEYS]
 const AUTHSIGNAL_KEYS = ['apiSecretKey', 'apiUrl', 'timeoutMs', 'client']
 
 function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
@@ -43,12 +44,15 @@ export function resolveOptions (options: unknown): ResolvedOptions {
   knownKeys(options, '', TOP_KEYS)
   const pools = resolvePools(options.cognito)
   const authsignal = resolveAuthsignal(options.authsignal)
+  const routes = resolveRoutes(options.routes, authsignal.timeoutMs)
+  assertWebhookVerifier(authsignal.client, routes.webhook)
   return {
     pools,
     authsignal,
     openapi: resolveOpenApi(options.openapi),
     prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
-    routes: resolveRoutes(options.routes, authsignal.timeoutMs),
-    decorators: resolveDecorators(options.decorators)
+    routes,
+    decorators: resolveDecorators(options.decorators),
+    events: resolveEvents(options, routes.webhook)
   }
 }

@@ -3,6 +3,7 @@ import { isLockStore, leaseFor, type LockStore } from '../stores/lock-store.js'
 import { memoryLock } from '../stores/memory-lock.js'
 import { boolean, fail, httpUrl, integer, isObject, knownKeys, nonEmptyString, routePath, stringList } from './check.js'
 import { DEFAULTS } from './defaults.js'
+import { resolveWebhook, WEBHOOK_KEYS } from './events.js'
 import type { ResolvedRemoveRoute, ResolvedRoutes } from './types.js'
 
 const ACTION = /^[A-Za-z0-9_-]{1,64}$/
@@ -11,7 +12,8 @@ const ROUTE_KEYS = {
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails', 'passkeyRpId'],
   remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
-  challengeToken: ['path']
+  challengeToken: ['path'],
+  webhook: WEBHOOK_KEYS
 } as const
 
 // A WebAuthn RP id is a domain: the page's host or a registrable suffix of it, never an IP address.
@@ -101,6 +103,8 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
     challengeToken: challengeToken && resolvedRemove && {
       path: routePath(challengeToken.path, 'routes.challengeToken.path', DEFAULTS.challengeToken.path),
       action: resolvedRemove.challengeAction
-    }
+    },
+    // Off unless asked for: a route that changes things on an unauthenticated POST must be chosen.
+    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook'))
   }
 }

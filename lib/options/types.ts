@@ -1,6 +1,7 @@
 // The plugin's options as a host writes them, and as the plugin holds them once resolved.
 import type { Authsignal } from '@authsignal/node'
 import type { DecoratorOptions, ResolvedDecorators } from '../decorators.js'
+import type { AuthenticatorChangeHook } from '../events/change.js'
 import type { LockStore } from '../stores/lock-store.js'
 
 export type TokenUse = 'access' | 'id'
@@ -120,9 +121,19 @@ export interface AuthenticatorsPluginOptions {
     remove?: RemoveRouteOptions | false
     /** `POST {prefix}/challenge-token`: a token to complete the removal's step-up challenge. Default: on when `remove.requireChallenge` is. */
     challengeToken?: ChallengeTokenRouteOptions | boolean
+    /** Authsignal's signed webhooks. Off by default; `true` or an object mounts it. */
+    webhook?: WebhookRouteOptions | boolean
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
+  /** Called after the plugin removes an authenticator and for each verified webhook event about one. */
+  onAuthenticatorChange?: AuthenticatorChangeHook
+  /** How long a request waits for `onAuthenticatorChange` at most, in ms. Default 1000. */
+  onAuthenticatorChangeTimeoutMs?: number
+  /** Keeps the user's Cognito `email` / `phone_number` (+ `_verified`) in step with their Authsignal authenticators. Needs `routes.webhook`. */
+  cognitoSync?: CognitoSyncOptions
+  /** After the remove route deletes an authenticator, ends the user's sessions. */
+  revokeSessionsOnRemove?: RevokeSessionsOptions
 }
 
 export interface ResolvedPool {
@@ -168,6 +179,7 @@ export interface ResolvedRoutes {
   remove: ResolvedRemoveRoute | false
   /** Tracks `action` (the remove route's `challengeAction`, never taken from the request). */
   challengeToken: { path: string, action: string } | false
+  webhook: ResolvedWebhookRoute | false
 }
 
 export interface ResolvedOpenApi { securityScheme: string | undefined }
@@ -179,4 +191,65 @@ export interface ResolvedOptions {
   prefix: string
   routes: ResolvedRoutes
   decorators: ResolvedDecorators
+  events: ResolvedEvents
+}
+
+/** The part of a `CognitoIdentityProviderClient` (@aws-sdk/client-cognito-identity-provider) the plugin uses. */
+export interface CognitoAdminClient {
+  send (command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>
+}
+
+export type SyncedAttribute = 'email' | 'phone_number'
+
+export interface WebhookRouteOptions {
+  /** Under `prefix`, like the other routes. Default `'/webhook'`. */
+  path?: string
+  /** A delivery whose signature timestamp is further than this from now, either way, is refused. Default 300. */
+  toleranceSec?: number
+  /** Larger bodies are refused (413) before anything is verified. Default 65536. */
+  bodyLimit?: number
+  /** Where event ids are claimed and remembered: `redisLock(…)` / `dynamoDbLock(…)` for a fleet. Default: in this process. */
+  store?: LockStore
+  /** How long an event id acted on is remembered, so a redelivery is not acted on again. Default 86400 (a day). */
+  dedupeWindowSec?: number
+}
+
+export interface CognitoSyncOptions {
+  /** A `CognitoIdentityProviderClient` allowed AdminUpdateUserAttributes, AdminGetUser and ListUsers on the pools. */
+  client: CognitoAdminClient
+  /** Which attributes to keep in step. Default both, `['email', 'phone_number']`. */
+  attributes?: SyncedAttribute[]
+  /**
+   * When the last authenticator carrying the address the user's attribute holds is removed: `'unverify'` sets
+   * `email_verified` / `phone_number_verified` to false (the address itself stays); `'keep'` leaves both. Default `'unverify'`.
+   */
+  onRemove?: 'unverify' | 'keep'
+}
+
+export interface RevokeSessionsOptions {
+  /** Revoke the user's Authsignal sessions (`revokeUserSessions`). Default false. */
+  authsignal?: boolean
+  /** Sign the user out of Cognito everywhere (AdminUserGlobalSignOut) with this `CognitoIdentityProviderClient`. */
+  cognito?: CognitoAdminClient
+}
+
+export interface ResolvedWebhookRoute {
+  path: string
+  toleranceSec: number
+  bodyLimit: number
+  store: LockStore
+  dedupeWindowMs: number
+}
+
+export interface ResolvedCognitoSync {
+  client: CognitoAdminClient
+  attributes: SyncedAttribute[]
+  onRemove: 'unverify' | 'keep'
+}
+
+export interface ResolvedEvents {
+  onChange: AuthenticatorChangeHook | undefined
+  hookTimeoutMs: number
+  cognitoSync: ResolvedCognitoSync | undefined
+  revoke: { authsignal: boolean, cognito: CognitoAdminClient | undefined }
 }

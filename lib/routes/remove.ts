@@ -13,6 +13,7 @@ import {
 } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import { UserLock } from '../stores/user-lock.js'
+import { removalFollowUp } from '../events/after-removal.js'
 import type { RouteContext } from './context.js'
 import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
@@ -55,8 +56,9 @@ function challengeRefusal (challenge: Challenge, target: UpstreamAuthenticator):
     : undefined
 }
 
-export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: route.lock, leaseMs: route.leaseMs, waitMs: route.lockWaitMs, callMs: options.authsignal.timeoutMs })
+  const followUp = removalFollowUp(api, options)
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,
@@ -94,7 +96,7 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
     const challenge = route.requireChallenge ? await judgeChallenge(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
-    await lock.run(`remove:${userId}`, request.log, async (lease) => {
+    const removed = await lock.run(`remove:${userId}`, request.log, async (lease) => {
       lease.assertTime()
       const owned = await api.listAuthenticators(userId)
       const target = owned.find(a => a.userAuthenticatorId === id)
@@ -104,7 +106,10 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
       if (refusal !== undefined) throw refusal
       lease.assertTime()
       await api.deleteAuthenticator(userId, id)
+      return target
     })
+    // Sessions revoked and the host's hook told, each bounded; none of it can undo the removal.
+    await followUp(request, reply, userId, removed, claimsOf(request))
     return reply.code(204).send()
   })
 }

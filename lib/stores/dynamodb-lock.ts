@@ -2,8 +2,9 @@
 // VPC). A conditional PutItem takes the lock when no item exists or its lease has run out; a conditional
 // DeleteItem frees it only while it still holds our token. The table (README, Safety): partition key `pk`
 // (String) and DynamoDB TTL on `expiresAt` (epoch seconds), which only sweeps old items: leases are judged
-// on `leaseUntil` (epoch ms), so they hold to the millisecond whatever TTL's delay.
-import type { DeleteItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb'
+// on `leaseUntil` (epoch ms), so they hold to the millisecond whatever TTL's delay. A conditional UpdateItem
+// extends a lease only while it still holds our token and has not run out.
+import type { DeleteItemCommandInput, PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
 import { InvalidOptionError } from '../errors.js'
 import { checkLease, type LockStore } from './lock-store.js'
 
@@ -28,6 +29,22 @@ function isConditionFailure (err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException'
 }
 
+/** A conditional write: true when written, false when its condition did not hold. */
+async function conditionally (write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write
+    return true
+  } catch (err) {
+    if (isConditionFailure(err)) return false
+    throw err
+  }
+}
+
+/** TTL's sweep time (epoch seconds) for a lease ending at `until`: a minute after it. */
+function sweepAfter (until: number): string {
+  return String(Math.ceil(until / 1000) + 60)
+}
+
 export function dynamoDbLock (options: DynamoDbLockOptions): LockStore {
   if (typeof options?.client?.send !== 'function') {
     throw new InvalidOptionError('dynamoDbLock({ client })', 'expected a DynamoDBClient from @aws-sdk/client-dynamodb')
@@ -46,19 +63,13 @@ export function dynamoDbLock (options: DynamoDbLockOptions): LockStore {
           pk: { S: key },
           holder: { S: token },
           leaseUntil: { N: String(now + leaseMs) },
-          expiresAt: { N: String(Math.ceil((now + leaseMs) / 1000) + 60) }
+          expiresAt: { N: sweepAfter(now + leaseMs) }
         },
         ConditionExpression: 'attribute_not_exists(#pk) OR #leaseUntil < :now',
         ExpressionAttributeNames: { '#pk': 'pk', '#leaseUntil': 'leaseUntil' },
         ExpressionAttributeValues: { ':now': { N: String(now) } }
       }
-      try {
-        await client.send(new PutItemCommand(input), { abortSignal: signal })
-        return true
-      } catch (err) {
-        if (isConditionFailure(err)) return false
-        throw err
-      }
+      return await conditionally(client.send(new PutItemCommand(input), { abortSignal: signal }))
     },
     async release (key, token, signal) {
       const { DeleteItemCommand } = await (commands ??= import('@aws-sdk/client-dynamodb'))
@@ -69,9 +80,25 @@ export function dynamoDbLock (options: DynamoDbLockOptions): LockStore {
         ExpressionAttributeNames: { '#holder': 'holder' },
         ExpressionAttributeValues: { ':token': { S: token } }
       }
-      await client.send(new DeleteItemCommand(input), { abortSignal: signal }).catch((err: unknown) => {
-        if (!isConditionFailure(err)) throw err
-      })
+      await conditionally(client.send(new DeleteItemCommand(input), { abortSignal: signal }))
+    },
+    async extend (key, token, leaseMs, signal) {
+      const { UpdateItemCommand } = await (commands ??= import('@aws-sdk/client-dynamodb'))
+      const now = Date.now()
+      const input: UpdateItemCommandInput = {
+        TableName: tableName,
+        Key: { pk: { S: key } },
+        UpdateExpression: 'SET #leaseUntil = :until, #expiresAt = :expires',
+        ConditionExpression: '#holder = :token AND #leaseUntil > :now',
+        ExpressionAttributeNames: { '#holder': 'holder', '#leaseUntil': 'leaseUntil', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: {
+          ':token': { S: token },
+          ':now': { N: String(now) },
+          ':until': { N: String(now + leaseMs) },
+          ':expires': { N: sweepAfter(now + leaseMs) }
+        }
+      }
+      return await conditionally(client.send(new UpdateItemCommand(input), { abortSignal: signal }))
     }
   }
 }

@@ -15,6 +15,12 @@ export interface LockStore {
   acquire (key: string, token: string, leaseMs: number, signal: AbortSignal): Promise<boolean>
   /** Frees `key` if `token` still holds it; never someone else's lock. */
   release (key: string, token: string, signal: AbortSignal): Promise<void>
+  /**
+   * Gives `key` a new lease of `leaseMs` from now if `token` still holds it (and its lease has not run out).
+   * Resolves true when extended, false when `token` no longer holds it. Optional: the removal lock does not
+   * use it; the webhook route's record of events acted on does (it is refused at registration without it).
+   */
+  extend? (key: string, token: string, leaseMs: number, signal: AbortSignal): Promise<boolean>
 }
 
 /**
@@ -44,4 +50,20 @@ export function checkLease (leaseMs: unknown, factory: string): number | undefin
     throw new InvalidOptionError(`${factory}({ leaseMs })`, 'expected a positive integer (ms)')
   }
   return leaseMs
+}
+
+/** Bound on one store operation: a store that does not answer is a store we cannot use (fail closed). */
+export const STORE_TIMEOUT_MS = 1000
+
+/** One store operation within STORE_TIMEOUT_MS (its signal aborted then): its answer, or its failure. */
+export async function withinStoreBound<T> (fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
+    }, STORE_TIMEOUT_MS)
+  })
+  return await Promise.race([fn(controller.signal), timeout]).finally(() => clearTimeout(timer))
 }

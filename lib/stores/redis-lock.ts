@@ -7,7 +7,7 @@ import { checkLease, type LockStore } from './lock-store.js'
 /** The part of an ioredis client the store uses. */
 export interface RedisLockClient {
   set (key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>
-  eval (script: string, numberOfKeys: number, key: string, token: string): Promise<unknown>
+  eval (script: string, numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>
 }
 
 export interface RedisLockOptions {
@@ -19,6 +19,8 @@ export interface RedisLockOptions {
 }
 
 const RELEASE = 'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end'
+// A key whose lease ran out is gone (its PX expiry), so GET no longer returns the token: nothing to extend.
+const EXTEND = 'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end'
 
 export function redisLock (options: RedisLockOptions): LockStore {
   const client = options?.client as Partial<RedisLockClient> | undefined
@@ -36,6 +38,9 @@ export function redisLock (options: RedisLockOptions): LockStore {
     },
     async release (key, token) {
       await redis.eval(RELEASE, 1, prefix + key, token)
+    },
+    async extend (key, token, leaseMs) {
+      return (await redis.eval(EXTEND, 1, prefix + key, token, leaseMs)) === 1
     }
   }
 }

@@ -11,11 +11,10 @@
 // DynamoDB lease is judged on the writers' clocks.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { LockBusyError, LockUnavailableError, retryLater } from '../errors.js'
-import { LEASE_MARGIN_MS, type LockStore } from './lock-store.js'
+import { LockBusyError, LockUnavailableError, reasonOf, retryLater } from '../errors.js'
+import { LEASE_MARGIN_MS, withinStoreBound, type LockStore } from './lock-store.js'
 
-/** Bound on one store operation: a store that does not answer is a store we cannot use (fail closed). */
-export const STORE_TIMEOUT_MS = 1000
+export { STORE_TIMEOUT_MS } from './lock-store.js'
 const FIRST_PAUSE_MS = 5
 const MAX_PAUSE_MS = 100
 
@@ -92,19 +91,9 @@ export class UserLock {
 
   /** One store operation within STORE_TIMEOUT_MS; any failure is a 503 and one log line with no secret in it. */
   private async bounded<T> (operation: string, log: FastifyBaseLogger, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
-      }, STORE_TIMEOUT_MS)
-    })
-    return await Promise.race([fn(controller.signal), timeout]).finally(() => clearTimeout(timer)).catch((err: unknown) => {
+    return await withinStoreBound(fn).catch((err: unknown) => {
       const kind = this.options.store.kind
-      // Only the error's name and first line: a client error object may carry its configuration.
-      const reason = err instanceof Error ? `${err.name}: ${(err.message.split('\n')[0] as string).slice(0, 200)}` : String(err).slice(0, 200)
-      log.error({ lockStore: kind, operation, reason }, operation === 'release'
+      log.error({ lockStore: kind, operation, reason: reasonOf(err) }, operation === 'release'
         ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
         : 'fastify-authsignal-cognito: the lock store failed; nothing was removed')
       throw retryLater(new LockUnavailableError(`the ${kind} store failed`))

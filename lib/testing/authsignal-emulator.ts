@@ -9,18 +9,22 @@ import { relyingParty, userHandle } from './emulator/webauthn.js'
 import { createServerApi } from './emulator/server-api.js'
 import { createClientApi, prebuiltPage, type ClientContext } from './emulator/client-api.js'
 import { startShell } from './emulator/shell.js'
+import { signWebhook, WebhookSender } from './emulator/webhooks.js'
 import type { AuthsignalEmulator, AuthsignalEmulatorOptions } from './emulator/types.js'
 
 export type {
   AuthenticatorChange, AuthsignalEmulator, AuthsignalEmulatorOptions, EmulatorFault, ParsedUserAgent, RecordedRequest,
-  SeedAuthenticator, SentOtp, UserAuthenticator, WebauthnCredential, WebauthnOptions
+  SeedAuthenticator, SentOtp, UserAuthenticator, WebauthnCredential, WebauthnOptions, WebhookDelivery, WebhookOptions
 } from './emulator/types.js'
+export { AUTHSIGNAL_RETRY_DELAYS_MS, signWebhook } from './emulator/webhooks.js'
 
 export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions = {}): Promise<AuthsignalEmulator> {
   const secret = opts.secret ?? 'emulator-secret'
   const tenantId = opts.tenantId ?? 'emulator-tenant'
   const store = new EmulatorStore()
   if (opts.onAuthenticatorChange !== undefined) store.events.on('authenticatorChange', opts.onAuthenticatorChange)
+  const webhooks = new WebhookSender(secret, tenantId, opts.webhook)
+  store.events.on('authenticatorChange', (change) => webhooks.send(change))
   const tokens = new TokenIssuer(tenantId, opts.tokenTtlSec ?? 600, store.actions)
   const rp = relyingParty(opts.webauthn)
   const client: ClientContext = { store, tokens, tenantId, rp, onOtp: opts.onOtp }
@@ -39,6 +43,13 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
     requests: shell.requests,
     sentOtps: store.sentOtps,
     events: store.events,
+    webhooks: {
+      get url () { return webhooks.url },
+      set url (url) { webhooks.url = url },
+      deliveries: webhooks.deliveries,
+      idle: () => webhooks.idle(),
+      sign: (body, timestampSec) => signWebhook(secret, body, timestampSec)
+    },
     webauthn: { rpId: rp.rpId, rpName: rp.rpName, userHandle },
     clearRequests: () => { shell.requests.length = 0 },
     seedAuthenticator: (userId, a) => store.addAuthenticator(userId, a),
@@ -58,8 +69,12 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
     reset: () => {
       store.reset()
       shell.requests.length = 0
+      webhooks.deliveries.length = 0
       shell.setFault(null)
     },
-    close: shell.close
+    close: async () => {
+      webhooks.close()
+      await shell.close()
+    }
   }
 }

@@ -6,8 +6,8 @@ export {
   type CognitoIssuer, type CognitoIssuerOptions, type JwksFault, type MintOptions
 } from './cognito-issuer.js'
 export {
-  startAuthsignalEmulator,
+  AUTHSIGNAL_RETRY_DELAYS_MS, signWebhook, startAuthsignalEmulator,
   type AuthenticatorChange, type AuthsignalEmulator, type AuthsignalEmulatorOptions, type EmulatorFault,
   type ParsedUserAgent, type RecordedRequest, type SeedAuthenticator, type SentOtp, type UserAuthenticator,
-  type WebauthnCredential, type WebauthnOptions
+  type WebauthnCredential, type WebauthnOptions, type WebhookDelivery, type WebhookOptions
 } from './authsignal-emulator.js'

@@ -2,8 +2,8 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Authsignal } from '@authsignal/node'
 import { describe, expect, test } from 'tstyche'
 import authenticatorsPlugin, {
-  authenticatorsPlugin as named, type AuthenticateName, type AuthenticatorsPluginOptions, type AuthenticatorSummary, type CognitoClaims,
-  type PasskeySignal, type PasskeySummary, type UserName
+  authenticatorsPlugin as named, memoryLock, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
+  type AuthenticatorSummary, type CognitoClaims, type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
 import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
 
@@ -68,6 +68,23 @@ describe('fastify-authsignal-cognito types', () => {
       expect(request.user['cognito:groups']).type.toBe<string[] | undefined>()
       return {}
     })
+  })
+
+  test('the events options: the webhook route, the hook and its event, cognitoSync, revokeSessionsOnRemove', () => {
+    const required = { cognito: { userPoolId: 'x', clientId: 'c' }, authsignal: {} }
+    const client = { send: async (_command: object, _options?: { abortSignal?: AbortSignal }) => ({}) }
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({
+      ...required,
+      routes: { webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65536, store: memoryLock(), dedupeWindowSec: 86400 } },
+      onAuthenticatorChange: async (change: AuthenticatorChangeEvent) => { expect(change.type).type.toBe<'added' | 'removed' | 'updated'>() },
+      onAuthenticatorChangeTimeoutMs: 1000,
+      cognitoSync: { client, attributes: ['email' as const], onRemove: 'keep' as const },
+      revokeSessionsOnRemove: { authsignal: true, cognito: client }
+    })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { webhook: true } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, cognitoSync: { client, attributes: ['name'] } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, onAuthenticatorChange: 'notify' })
+    expect<AuthenticatorChangeEvent['source']>().type.toBe<'route' | 'webhook'>()
   })
 
   test('the testing helpers are typed', () => {

@@ -1,4 +1,5 @@
-// Server API routes about a user and their authenticators: get user, list, enrol verified, delete.
+// Server API routes about a user and their authenticators: get user, list, enrol verified, delete; and
+// revoking the user's sessions (the emulator keeps none: it answers as Authsignal does).
 import { compact, errorReply, isRecord } from './http.js'
 import type { Route, ServerApiContext } from './server-api.js'
 
@@ -53,6 +54,13 @@ export function userRoutes ({ store }: ServerApiContext): Route[] {
       handle: ({ userId, id }) => store.removeAuthenticator(userId as string, id as string)
         ? { status: 200, body: { success: true } }
         : errorReply(404, 'not_found', 'Authenticator not found')
+    },
+    {
+      method: 'POST',
+      pattern: ['sessions', 'user', 'revoke'],
+      handle: (_params, body) => isRecord(body) && typeof body.userId === 'string' && body.userId !== ''
+        ? { status: 200, body: {} }
+        : errorReply(400, 'invalid_request', 'userId is required')
     }
   ]
 }

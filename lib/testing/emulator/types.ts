@@ -9,6 +9,24 @@ export interface AuthsignalEmulatorOptions {
   onOtp?: (info: { userId: string, email: string, code: string }) => void // each email OTP it "sends"
   webauthn?: WebauthnOptions
   onAuthenticatorChange?: (change: AuthenticatorChange) => void // also emitted on `events`
+  webhook?: WebhookOptions // sends each authenticator change as Authsignal's signed webhook
+}
+
+export interface WebhookOptions {
+  url?: string // where to POST; may also be set later (`emulator.webhooks.url`). Unset: nothing is sent
+  retryDelaysMs?: number[] // the wait before each retry of a non-2xx; default Authsignal's [30000, 30000, 30000]
+  timeoutMs?: number // an attempt without an answer by then counts as failed; default 10000
+}
+
+// One attempt to deliver a webhook event.
+export interface WebhookDelivery {
+  eventId: string // the envelope's id: the same on every attempt of one event
+  type: string // authenticator.created / .updated / .deleted
+  attempt: number // 1 for the first delivery, then 2, 3, 4 for the retries
+  body: string // the JSON sent, exactly
+  at: string // when the attempt was sent
+  status?: number // the answer's status
+  error?: string // or why there was none (e.g. AbortError after timeoutMs)
 }
 
 export interface WebauthnOptions {
@@ -111,6 +129,12 @@ export interface AuthsignalEmulator {
   // the codes (default: ten random ones). The codes are for show: no emulated route verifies them.
   seedRecoveryCodes (userId: string, codes?: string[]): { authenticator: UserAuthenticator, codes: string[] }
   events: EventEmitter<{ authenticatorChange: [AuthenticatorChange] }>
+  webhooks: {
+    url: string | undefined // settable: where the events go from then on
+    deliveries: WebhookDelivery[] // every attempt that got an answer or failed, in order
+    idle (): Promise<void> // resolves once every event sent so far is delivered or out of retries
+    sign (body: string, timestampSec?: number): string // an X-Signature-V2 value for body, as the emulator signs
+  }
   webauthn: {
     rpId: string
     rpName: string
