@@ -4,8 +4,8 @@
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import t from 'tap'
-import { startAuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
+import t, { type Test } from 'tap'
+import { startAuthsignalEmulator, type AuthsignalEmulator, type UserAuthenticator } from '../lib/testing/authsignal-emulator.js'
 import Fastify from 'fastify'
 import { memoryLock } from '../lib/stores/memory-lock.js'
 import { UserLock } from '../lib/stores/user-lock.js'
@@ -215,10 +215,7 @@ t.test('the per-user lock runs one task at a time per user, and a failed task fr
 })
 
 t.test('requireChallenge: without the x-authsignal-token header the delete is 403 FST_AUTHSIGNAL_CHALLENGE_REQUIRED', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true } } })
-  const target = emu.seedAuthenticator(ALICE, sms)
-  emu.seedAuthenticator(ALICE, email)
+  const { emu, app, target } = await stepUpSetup(t)
   const url = `/authenticators/${target.userAuthenticatorId}`
   const token = issuer.mint({ sub: ALICE })
 
@@ -231,11 +228,17 @@ t.test('requireChallenge: without the x-authsignal-token header the delete is 40
   t.equal(emu.authenticators(ALICE).length, 2)
 })
 
-t.test('requireChallenge: the token of a completed removeAuthenticator challenge of this user allows the delete', async t => {
+/** An app that requires a step-up to remove, and Alice with two authenticators: `target` is the one to remove. */
+async function stepUpSetup (t: Test): Promise<{ emu: AuthsignalEmulator, app: FastifyInstance, target: UserAuthenticator }> {
   const emu = await emulatorFor(t)
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true } } })
   const target = emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
+  return { emu, app, target }
+}
+
+t.test('requireChallenge: the token of a completed removeAuthenticator challenge of this user allows the delete', async t => {
+  const { emu, app, target } = await stepUpSetup(t)
 
   const res = await app.inject({
     method: 'DELETE',
@@ -279,10 +282,7 @@ t.test('requireChallenge: challenge tokens of another user, another action, not 
 })
 
 t.test('requireChallenge: a "valid" answer for another user, action or state is still refused', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true } } })
-  const target = emu.seedAuthenticator(ALICE, sms)
-  emu.seedAuthenticator(ALICE, email)
+  const { emu, app, target } = await stepUpSetup(t)
   const answers = {
     'another user': { isValid: true, state: 'CHALLENGE_SUCCEEDED', userId: BOB, actionCode: 'removeAuthenticator' },
     'another action': { isValid: true, state: 'CHALLENGE_SUCCEEDED', userId: ALICE, actionCode: 'signIn' },

@@ -5,21 +5,10 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import t from 'tap'
-import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
-import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
-import { ALICE, assertNothingLeaked, Capture, send, startApp, type Answer, type Send } from './helpers.js'
-import { cognitoOptions } from '../helpers.js'
+import { ALICE, assertNothingLeaked, Capture, send, startSuite, type Answer, type Send } from './helpers.js'
 
 const capture = new Capture()
-const emu = await startAuthsignalEmulator()
-t.teardown(() => emu.close())
-const issuer = await startCognitoIssuer()
-t.teardown(() => issuer.close())
-const app = await startApp(t, capture, [{
-  cognito: cognitoOptions(issuer),
-  authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: 3000 },
-  routes: { prebuiltUi: { allowedRedirectUrls: ['https://app.example/done'] } }
-}])
+const { emu, issuer, app } = await startSuite(t, capture, 3000, { routes: { prebuiltUi: { allowedRedirectUrls: ['https://app.example/done'] } } })
 const bearerOf = (sub: string): Record<string, string> => ({ authorization: `Bearer ${capture.keep(issuer.mint({ sub }))}` })
 
 /** Runs `jobs` with at most `limit` in flight. */

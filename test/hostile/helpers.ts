@@ -9,7 +9,9 @@ import { connect, type AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import authenticatorsPlugin, { safeLoggerOptions, type AuthenticatorsPluginOptions } from '../../index.js'
-import type { AuthsignalEmulator, RecordedRequest } from '../../lib/testing/authsignal-emulator.js'
+import { startAuthsignalEmulator, type AuthsignalEmulator, type RecordedRequest } from '../../lib/testing/authsignal-emulator.js'
+import { startCognitoIssuer, type CognitoIssuer } from '../../lib/testing/cognito-issuer.js'
+import { cognitoOptions } from '../helpers.js'
 
 export { ALICE, BOB } from '../helpers.js'
 
@@ -124,6 +126,20 @@ export async function startApp (t: Test, capture: Capture, registrations: Authen
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   return Object.assign(app, { port: (app.server.address() as AddressInfo).port, capture }) as unknown as FastifyInstance & Target
+}
+
+/** A suite's servers: the Authsignal emulator, a Cognito issuer, and the app registered once with `extra`. */
+export async function startSuite (t: Test, capture: Capture, timeoutMs: number, extra: Partial<AuthenticatorsPluginOptions> = {}): Promise<{ emu: AuthsignalEmulator, issuer: CognitoIssuer, app: FastifyInstance & Target }> {
+  const emu = await startAuthsignalEmulator()
+  t.teardown(() => emu.close())
+  const issuer = await startCognitoIssuer()
+  t.teardown(() => issuer.close())
+  const app = await startApp(t, capture, [{
+    cognito: cognitoOptions(issuer),
+    authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs },
+    ...extra
+  }])
+  return { emu, issuer, app }
 }
 
 /** What the emulator received since `from`, as `METHOD /path` lines. */

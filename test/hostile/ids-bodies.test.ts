@@ -3,22 +3,11 @@
 // code, and the Authsignal record: nothing at all, or only requests under /v1/users/<alice>/ (with the
 // recorded track body where a body could have smuggled something). Bob's authenticators never change.
 import t, { type Test } from 'tap'
-import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
-import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
-import { ALICE, assertNothingLeaked, BOB, Capture, send, sendRaw, startApp, type Answer } from './helpers.js'
-import { cognitoOptions } from '../helpers.js'
+import { ALICE, assertNothingLeaked, BOB, Capture, send, sendRaw, startSuite, type Answer } from './helpers.js'
 
 const ALLOWED = 'https://app.example/done'
 const capture = new Capture()
-const emu = await startAuthsignalEmulator()
-t.teardown(() => emu.close())
-const issuer = await startCognitoIssuer()
-t.teardown(() => issuer.close())
-const app = await startApp(t, capture, [{
-  cognito: cognitoOptions(issuer),
-  authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: 2000 },
-  routes: { prebuiltUi: { allowedRedirectUrls: [ALLOWED] } }
-}])
+const { emu, issuer, app } = await startSuite(t, capture, 2000, { routes: { prebuiltUi: { allowedRedirectUrls: [ALLOWED] } } })
 const token = capture.keep(issuer.mint({ sub: ALICE }))
 const auth = { authorization: `Bearer ${token}` }
 const json = { ...auth, 'content-type': 'application/json' }
