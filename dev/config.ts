@@ -106,11 +106,16 @@ function authsignalSource (env: Env, ports: DevPorts): AuthsignalSource {
   return { kind: 'authsignal', apiSecretKey, apiUrl: apiUrl ?? DEFAULTS.apiUrl } // the plugin's own default (Authsignal's US region)
 }
 
+/** `url` with its password, if any, replaced by *** (REDIS_URL may carry one): for messages and log lines. */
+export function redactUrl (url: string): string {
+  return url.replace(/\/\/([^/@:\s]*):[^/@\s]*@/, '//$1:***@')
+}
+
 /** The dev server's configuration from `env`; `ports` (from code, e.g. tests) wins over the env's ports. */
 export function readDevConfig (env: Env, ports: DevPorts = {}, cwd = process.cwd()): DevConfig {
   const redisUrl = read(env, 'REDIS_URL')
   if (redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) {
-    throw new DevServerError(`REDIS_URL=${redisUrl} is not a Redis URL: expected redis://host:port (or rediss:// for TLS). ${SEE}`)
+    throw new DevServerError(`REDIS_URL=${redactUrl(redisUrl)} is not a Redis URL: expected redis://host:port (or rediss:// for TLS). ${SEE}`)
   }
   return {
     appPort: port(env, 'PORT', ports.app, DEFAULT_PORTS.app),

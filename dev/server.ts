@@ -12,7 +12,7 @@ import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing
 import { cognitoClient, demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
 import { cliEntry } from './cli.js'
 import { registerDemo, type DemoLogin, type DemoProfile } from './demo.js'
-import { DevServerError, readDevConfig, type DevPorts, type Env } from './config.js'
+import { DevServerError, readDevConfig, redactUrl, type DevPorts, type Env } from './config.js'
 import { devOutput, type AuthsignalInfo, type CognitoInfo } from './output.js'
 import { assertPortFree, HOST, portError } from './ports.js'
 
@@ -127,9 +127,15 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     let redis: Redis | undefined
     if (config.redisUrl !== undefined) {
       const client = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      const shown = redactUrl(config.redisUrl)
+      // One line per outage instead of ioredis's stack trace per reconnect attempt; removals answer 503 meanwhile.
+      // Down until the first connect: a failed start-up is the DevServerError below, not an outage.
+      let down = true
+      client.on('error', (err: Error) => { if (!down) log(`[redis] ${shown} unreachable (${err.message}): removals answer 503 until it is back`); down = true })
+      client.on('ready', () => { down = false })
       await client.connect().catch((err: Error) => {
         client.disconnect()
-        throw new DevServerError(`REDIS_URL=${config.redisUrl} cannot be reached (${err.message}): start Redis or unset REDIS_URL to keep the rate limit and the lock in this process.`)
+        throw new DevServerError(`REDIS_URL=${shown} cannot be reached (${err.message}): start Redis or unset REDIS_URL to keep the rate limit and the lock in this process.`)
       })
       started.push(async () => { await client.quit() })
       redis = client

@@ -122,15 +122,20 @@ t.test('readDevConfig: REDIS_URL shares the rate limit and the removal lock; it 
   })
 })
 
-t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in that Redis; an unreachable one is named', async (t) => {
-  const redisServer = await startRedis(t)
+t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in that Redis; an outage is one log line per outage; an unreachable one is named; the password is in no message', async (t) => {
+  const password = 'the-dev-redis-password'
+  const redisServer = await startRedis(t, { password })
+  const redisUrl = `redis://:${password}@127.0.0.1:${redisServer.port}`
+  const shown = `redis://:***@127.0.0.1:${redisServer.port}`
+  const lines: string[] = []
   const server = await startDevServer({
-    env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisServer.url },
+    env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisUrl },
     ports: { app: 0, cognito: 0, authsignal: 0 },
-    log: () => {}
+    log: (line) => { lines.push(line) }
   })
   t.teardown(() => server.stop())
-  const redis = new Redis(redisServer.url)
+  const redis = new Redis(redisUrl)
+  redis.on('error', () => {}) // the test stops this Redis below: ioredis reports each refused reconnect as an event
   t.teardown(() => redis.disconnect())
   const list = await fetch(`${server.urls.app}/authenticators`, { headers: { authorization: `Bearer ${server.token as string}` } })
   t.equal(list.status, 200)
@@ -143,13 +148,27 @@ t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in 
   const held = await fetch(`${server.urls.app}/authenticators/${first?.userAuthenticatorId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.token as string}` } })
   t.equal(held.status, 503)
   t.equal((await held.json()).code, 'FST_AUTHSIGNAL_LOCK_BUSY')
+
+  // Redis goes away twice while the server runs: one line each time, however many reconnects fail.
+  const outages = (): string[] => lines.filter(line => line.startsWith('[redis] '))
+  const untilOutages = async (count: number): Promise<void> => { while (outages().length < count) await sleep(20) }
+  await redisServer.stop()
+  await untilOutages(1)
+  await redisServer.start()
+  await redis.ping() // our own client is back: so is the server's, which reconnects on the same schedule
+  while (!(await fetch(`${server.urls.app}/authenticators`, { headers: { authorization: `Bearer ${server.token as string}` } })).ok) await sleep(100)
+  await redisServer.stop()
+  await untilOutages(2)
+  t.match(outages(), [new RegExp(`^\\[redis\\] ${shown.replace(/[*]/g, '\\*')} unreachable \\(.+\\): removals answer 503 until it is back$`), /^\[redis\] /])
+  t.equal(outages().length, 2, 'one line per outage')
   await server.stop()
 
-  await redisServer.stop()
-  await t.rejects(startDevServer({ env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisServer.url }, ports: { app: 0, cognito: 0, authsignal: 0 }, log: () => {} }), {
+  await t.rejects(startDevServer({ env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), REDIS_URL: redisUrl }, ports: { app: 0, cognito: 0, authsignal: 0 }, log: () => {} }), {
     name: 'DevServerError',
-    message: new RegExp(`^REDIS_URL=${redisServer.url} cannot be reached \\(.*\\): start Redis or unset REDIS_URL`)
+    message: new RegExp(`^REDIS_URL=redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redisServer.port} cannot be reached \\(.*\\): start Redis or unset REDIS_URL`)
   })
+  t.same(lines.filter(line => line.includes(password)), [], 'the password is in no line')
+  t.throws(() => readDevConfig({ REDIS_URL: `http://:${password}@host` }), { message: /^REDIS_URL=http:\/\/:\*\*\*@host is not a Redis URL/ })
 })
 
 t.test('portError names the port, the part and the variable; other errors pass through', async (t) => {
