@@ -32,6 +32,17 @@ async function rawDelete (app: FastifyInstance, path: string, token: string): Pr
   })
 }
 
+// A listening app; Alice with two authenticators, Bob with one whose id is 'x' (what a traversal would reach).
+async function aliceBesideBob (t: Test): Promise<{ emu: AuthsignalEmulator, app: FastifyInstance, token: string }> {
+  const emu = await emulatorFor(t)
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  emu.seedAuthenticator(ALICE, sms)
+  emu.seedAuthenticator(ALICE, email)
+  emu.seedAuthenticator(BOB, { ...sms, userAuthenticatorId: 'x' })
+  return { emu, app, token: issuer.mint({ sub: ALICE }) }
+}
+
 t.test('DELETE of one of the user\'s authenticators answers 204 and removes it upstream', async t => {
   const emu = await emulatorFor(t)
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
@@ -75,13 +86,7 @@ t.test('DELETE of an id that exists nowhere gets the same 404 as another user\'s
 })
 
 t.test('traversal and encoded ids are 400 FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID with no upstream call', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  emu.seedAuthenticator(ALICE, sms)
-  emu.seedAuthenticator(ALICE, email)
-  emu.seedAuthenticator(BOB, { ...sms, userAuthenticatorId: 'x' })
-  const token = issuer.mint({ sub: ALICE })
+  const { emu, app, token } = await aliceBesideBob(t)
 
   const ids = [
     '..%2F..%2Fbob%2Fauthenticators%2Fx',
@@ -125,13 +130,7 @@ t.test('an id longer than 100 characters is 414 FST_ERR_MAX_PARAM_LENGTH with no
 })
 
 t.test('raw "/../" forms that Fastify cannot route are 404 and reach nothing outside the user\'s own path', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  emu.seedAuthenticator(ALICE, sms)
-  emu.seedAuthenticator(ALICE, email)
-  emu.seedAuthenticator(BOB, { ...sms, userAuthenticatorId: 'x' })
-  const token = issuer.mint({ sub: ALICE })
+  const { emu, app, token } = await aliceBesideBob(t)
 
   for (const path of ['/authenticators/../bob', '/authenticators/../../v1/users/bob/authenticators/x', `/authenticators/x/../../${BOB}/authenticators/x`, '/authenticators/a/b']) {
     const res = await rawDelete(app, path, token)

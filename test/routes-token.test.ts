@@ -1,6 +1,8 @@
 // POST /authenticators/token through the real @authsignal/node SDK against the local emulator:
 // the token it answers, what Authsignal was asked, and the RFC 9470 max-age gate.
-import t from 'tap'
+import t, { type Test } from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
+import type { AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
 import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, payloadOf, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
@@ -44,12 +46,17 @@ t.test('the token lets an already enrolled user add another authenticator throug
   t.equal(enrol.status, 200, 'the add:authenticators scope allows enrolment for an enrolled user')
 })
 
-t.test('maxAuthAgeSec refuses a sign-in older than the limit with 401 FST_COGNITO_AUTH_TOO_OLD and no upstream call', async t => {
+/** POST /authenticators/token with maxAuthAgeSec 300, for a user who signed in `secondsAgo`. */
+async function tokenAfterSignIn (t: Test, secondsAgo: number): Promise<{ emu: AuthsignalEmulator, res: LightMyRequestResponse }> {
   const emu = await emulatorFor(t)
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { token: { maxAuthAgeSec: 300 } } })
-  const signedIn = Math.floor(Date.now() / 1000) - 600
+  const authTime = Math.floor(Date.now() / 1000) - secondsAgo
+  const res = await app.inject({ method: 'POST', url: '/authenticators/token', headers: bearer(issuer.mint({ sub: ALICE, authTime })) })
+  return { emu, res }
+}
 
-  const res = await app.inject({ method: 'POST', url: '/authenticators/token', headers: bearer(issuer.mint({ sub: ALICE, authTime: signedIn })) })
+t.test('maxAuthAgeSec refuses a sign-in older than the limit with 401 FST_COGNITO_AUTH_TOO_OLD and no upstream call', async t => {
+  const { emu, res } = await tokenAfterSignIn(t, 600)
 
   t.equal(res.statusCode, 401)
   t.equal(res.json().code, 'FST_COGNITO_AUTH_TOO_OLD')
@@ -69,11 +76,7 @@ t.test('maxAuthAgeSec treats a token without auth_time as too old', async t => {
 })
 
 t.test('maxAuthAgeSec lets a fresh sign-in through', async t => {
-  const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { token: { maxAuthAgeSec: 300 } } })
-  const signedIn = Math.floor(Date.now() / 1000) - 60
-
-  const res = await app.inject({ method: 'POST', url: '/authenticators/token', headers: bearer(issuer.mint({ sub: ALICE, authTime: signedIn })) })
+  const { res } = await tokenAfterSignIn(t, 60)
 
   t.equal(res.statusCode, 200)
   t.type(res.json().authsignalToken, 'string')

@@ -1,5 +1,6 @@
 // The Authsignal emulator's public types: its options, its records, and the handle tests drive it by.
 import type { EventEmitter } from 'node:events'
+import type { UserAuthenticator as SdkUserAuthenticator } from '@authsignal/node'
 
 export interface AuthsignalEmulatorOptions {
   secret?: string // API secret: the Basic auth username (password empty). Default 'emulator-secret'
@@ -52,17 +53,10 @@ export interface RecordedRequest {
   authorized: boolean // carried valid credentials (server API: the secret; client API and page: a valid token)
 }
 
-export interface UserAuthenticator {
-  userId: string
-  userAuthenticatorId: string
+// The SDK's own record, so the emulator answers in exactly its shape; the method stays a plain string (the
+// emulator also stores what a test seeds) and the passkey credential is the fuller one below.
+export type UserAuthenticator = Omit<SdkUserAuthenticator, 'verificationMethod' | 'webauthnCredential'> & {
   verificationMethod: string
-  createdAt: string
-  verifiedAt?: string
-  lastVerifiedAt?: string
-  email?: string
-  phoneNumber?: string
-  username?: string
-  displayName?: string
   webauthnCredential?: WebauthnCredential // passkeys only
 }
 
