@@ -85,6 +85,8 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
   })
   app.get('/hello', hello)
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
+  // What any onRequest hook costs in Fastify, before it does anything (row 2n).
+  app.get('/noop', { onRequest: (_request, _reply, done) => { done() } }, hello)
   return app
 }
 
