@@ -131,7 +131,7 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       // One line per outage instead of ioredis's stack trace per reconnect attempt; removals answer 503 meanwhile.
       // Down until the first connect: a failed start-up is the DevServerError below, not an outage.
       let down = true
-      client.on('error', (err: Error) => { if (!down) log(`[redis] ${shown} unreachable (${err.message}): removals answer 503 until it is back`); down = true })
+      client.on('error', (err: Error) => { if (!down) log(`[redis] ${shown} unreachable (${err.message}): the rate limit is skipped and removals answer 503 until it is back`); down = true })
       client.on('ready', () => { down = false })
       await client.connect().catch((err: Error) => {
         client.disconnect()

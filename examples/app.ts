@@ -43,7 +43,9 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     max: 120,
     timeWindow: '1 minute',
     keyGenerator: (request) => request.user?.sub ?? request.ip,
-    ...(config.redis !== undefined && { redis: config.redis, nameSpace: 'authenticators-rate-limit:' })
+    // With Redis down the limit lets requests through rather than answer 500 with the store's error; the
+    // removal lock, in the same Redis, fails closed (503) on its own.
+    ...(config.redis !== undefined && { redis: config.redis, nameSpace: 'authenticators-rate-limit:', skipOnError: true })
   })
   const shared = config.redis === undefined ? undefined : redisLock({ client: config.redis })
   await app.register(authenticatorsPlugin, {

@@ -154,12 +154,18 @@ t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in 
   const untilOutages = async (count: number): Promise<void> => { while (outages().length < count) await sleep(20) }
   await redisServer.stop()
   await untilOutages(1)
+  // Meanwhile: the rate limit lets requests through (no 500 with the store's error), removals fail closed.
+  const auth = { authorization: `Bearer ${server.token as string}` }
+  t.equal((await fetch(`${server.urls.app}/authenticators`, { headers: auth })).status, 200, 'the list still answers')
+  const refused = await fetch(`${server.urls.app}/authenticators/${first?.userAuthenticatorId}`, { method: 'DELETE', headers: auth })
+  t.equal(refused.status, 503)
+  t.equal((await refused.json()).code, 'FST_AUTHSIGNAL_LOCK_UNAVAILABLE')
   await redisServer.start()
   await redis.ping() // our own client is back: so is the server's, which reconnects on the same schedule
   while (!(await fetch(`${server.urls.app}/authenticators`, { headers: { authorization: `Bearer ${server.token as string}` } })).ok) await sleep(100)
   await redisServer.stop()
   await untilOutages(2)
-  t.match(outages(), [new RegExp(`^\\[redis\\] ${shown.replace(/[*]/g, '\\*')} unreachable \\(.+\\): removals answer 503 until it is back$`), /^\[redis\] /])
+  t.match(outages(), [new RegExp(`^\\[redis\\] ${shown.replace(/[*]/g, '\\*')} unreachable \\(.+\\): the rate limit is skipped and removals answer 503 until it is back$`), /^\[redis\] /])
   t.equal(outages().length, 2, 'one line per outage')
   await server.stop()
 
