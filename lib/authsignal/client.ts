@@ -21,6 +21,7 @@ import type { FastifyError } from '@fastify/error'
 import {
   UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamTimeoutError, UpstreamUnreachableError
 } from '../errors.js'
+import { withTimeout } from '../deadline.js'
 
 /** Larger Authsignal answers are refused: a user's authenticator list is a few KiB. */
 export const MAX_UPSTREAM_BYTES = 1024 * 1024
@@ -79,22 +80,10 @@ function parseJsonBody (data: unknown, headers: { get?: (name: string) => unknow
 
 /** Runs one SDK call under the deadline and maps its failure to a 502/503/504 error. */
 export async function withDeadline<T> (client: Authsignal, timeoutMs: number, operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeoutMs)
-  timer.unref()
-  // Rejects when the timer aborts; the catch below turns any failure after an abort into the 504.
-  const deadline = new Promise<never>((_resolve, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  const timedOut = (): Error => new UpstreamTimeoutError(operation, timeoutMs)
+  return await withTimeout(timeoutMs, signal => callSignal.run(signal, () => fn(client)), timedOut).catch((err: unknown) => {
+    throw err instanceof UpstreamTimeoutError ? err : toUpstreamError(err, operation)
   })
-  try {
-    return await Promise.race([callSignal.run(controller.signal, () => fn(client)), deadline]).catch((err: unknown) => {
-      throw controller.signal.aborted ? new UpstreamTimeoutError(operation, timeoutMs) : toUpstreamError(err, operation)
-    })
-  } finally {
-    // Settled: nothing is left in flight (on a timeout the abort already ended the request), so no abort
-    // here; aborting a settled call would only build a DOMException per call.
-    clearTimeout(timer)
-  }
 }
 
 /** An SDK failure as one of our errors. Deliberately drops the SDK error: it carries the API secret. */

@@ -1,9 +1,10 @@
 // The one place the plugin calls Amazon Cognito's admin API, on a `CognitoIdentityProviderClient` the host
 // passes (its credentials, region, retries): for the attribute sync and the sign-out after a removal. Every
 // call runs under the plugin's upstream deadline (authsignal.timeoutMs: "every upstream call the plugin
-// makes"), an abort passed to the SDK plus a race, and its failure becomes one of our errors that keeps the
+// makes"), lib/deadline.ts: an abort passed to the SDK plus a race, and its failure becomes one of our errors that keeps the
 // AWS error's name and nothing else (its message may quote the user's attributes).
 import type { FastifyError } from '@fastify/error'
+import { withTimeout } from '../deadline.js'
 import { CognitoAdminError, CognitoAdminTimeoutError } from '../errors.js'
 import type { CognitoAdminClient } from '../options/index.js'
 
@@ -21,16 +22,8 @@ export class CognitoAdmin {
   /** Sends the command `build` makes, under the deadline. */
   async send<T> (operation: string, build: (commands: CognitoCommands) => object): Promise<T> {
     const command = build(await (commands ??= import('@aws-sdk/client-cognito-identity-provider')))
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new CognitoAdminTimeoutError(operation, this.timeoutMs))
-      }, this.timeoutMs)
-    })
-    return await Promise.race([this.client.send(command, { abortSignal: controller.signal }) as Promise<T>, deadline])
-      .finally(() => clearTimeout(timer))
+    const timedOut = (): Error => new CognitoAdminTimeoutError(operation, this.timeoutMs)
+    return await withTimeout(this.timeoutMs, async signal => await (this.client.send(command, { abortSignal: signal }) as Promise<T>), timedOut)
       .catch((err: unknown) => {
         if (err instanceof CognitoAdminTimeoutError) throw err
         const name = err instanceof Error ? err.name : 'Error'

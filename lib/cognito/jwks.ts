@@ -11,9 +11,10 @@
 // - it parses the body before it checks the status, and its errors reach clients as 500 through
 //   @fastify/jwt: here a 5xx, a non-JSON or empty answer is a JwksUnavailableError (503);
 // - its README pattern converts JWK to PEM on every request: here each key is converted once per fetch,
-//   and the verifier keeps one ready key object per key (cognito-verifier.ts).
+//   and the verifier keeps one ready key object per key (verifier.ts).
 import { createPublicKey } from 'node:crypto'
 import { JwksUnavailableError, TokenUnknownKeyError } from '../errors.js'
+import { withTimeout } from '../deadline.js'
 
 export interface JwksKeyStoreOptions {
   jwksUri: string
@@ -104,29 +105,24 @@ export class JwksKeyStore {
   }
 
   private async download (): Promise<Map<string, PoolKey>> {
-    // A timer of our own rather than AbortSignal.timeout(): a timeout signal referenced only through
-    // AbortSignal.any() can be garbage-collected before it fires on some Node.js versions, and a hung JWKS
-    // would then hang every request waiting on this fetch.
-    const timeout = new AbortController()
-    const timer = setTimeout(() => timeout.abort(new DOMException('JWKS fetch timed out', 'TimeoutError')), this.options.timeoutMs)
-    const signal = AbortSignal.any([timeout.signal, this.closing.signal])
-    let text: string
+    const { timeoutMs } = this.options
+    const timedOut = (): Error => new Error(`JWKS did not answer within ${timeoutMs} ms`)
+    return parseJwks(await withTimeout(timeoutMs, async signal => await this.fetchText(AbortSignal.any([signal, this.closing.signal])), timedOut))
+  }
+
+  private async fetchText (signal: AbortSignal): Promise<string> {
     try {
       const response = await this.get(signal)
       if (!response.ok) {
         await response.body?.cancel()
         throw new Error(`JWKS answered HTTP ${response.status}`)
       }
-      text = await readBounded(response)
+      return await readBounded(response)
     } catch (err) {
       const e = err as Error
-      if (e.name === 'TimeoutError') throw new Error(`JWKS did not answer within ${this.options.timeoutMs} ms`)
       if (e.message.startsWith('JWKS')) throw e
       throw new Error(`JWKS could not be fetched: ${describeFailure(e)}`)
-    } finally {
-      clearTimeout(timer)
     }
-    return parseJwks(text)
   }
 
   private async get (signal: AbortSignal): Promise<Response> {

@@ -13,6 +13,7 @@ import { assertCognitoClaims } from './claims.js'
 import {
   TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError, TokenSignatureError, withChallenge
 } from '../errors.js'
+import { settledWithin } from '../deadline.js'
 import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
 import type { ResolvedPool } from '../options/index.js'
@@ -84,9 +85,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       this.log.warn({ jwksUri: pool.jwksUri, reason: err.message }, 'fastify-authsignal-cognito: JWKS prewarm failed; will retry on first use')
     })))
     // Start-up waits for the keys, but not past Fastify's own onReady bound: a slower fetch goes on meanwhile.
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([prewarm, new Promise<void>(resolve => { timer = setTimeout(resolve, PREWARM_WAIT_MS) })])
-    clearTimeout(timer)
+    await settledWithin(prewarm, PREWARM_WAIT_MS)
   })
   fastify.addHook('onClose', async () => { for (const { keyStore } of verifiers) keyStore.close() })
 

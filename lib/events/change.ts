@@ -3,6 +3,7 @@
 // rejects or hangs is logged, and never fails nor holds up the request (the user's DELETE or Authsignal's
 // delivery) for longer than `onAuthenticatorChangeTimeoutMs`.
 import type { FastifyBaseLogger } from 'fastify'
+import { settledWithin } from '../deadline.js'
 import { reasonOf } from '../errors.js'
 
 /** What changed, as `onAuthenticatorChange` is told it. */
@@ -30,16 +31,11 @@ export async function notifyChange (hook: AuthenticatorChangeHook | undefined, c
   log: FastifyBaseLogger, timeoutMs: number): Promise<void> {
   if (hook === undefined) return
   const facts = { change: { type: change.type, source: change.source, userAuthenticatorId: change.userAuthenticatorId } }
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<'late'>(resolve => { timer = setTimeout(resolve, timeoutMs, 'late') })
   const done = Promise.resolve()
     .then(() => hook(change))
-    .then(() => 'done' as const, (err: unknown) => {
+    .catch((err: unknown) => {
       // Only the error's name and first line: a host's error may carry anything.
       log.error({ ...facts, reason: reasonOf(err) }, 'fastify-authsignal-cognito: onAuthenticatorChange failed')
-      return 'failed' as const
     })
-  const outcome = await Promise.race([done, late])
-  clearTimeout(timer)
-  if (outcome === 'late') log.warn({ ...facts, timeoutMs }, 'fastify-authsignal-cognito: onAuthenticatorChange is still running; not waiting for it')
+  if (!(await settledWithin(done, timeoutMs))) log.warn({ ...facts, timeoutMs }, 'fastify-authsignal-cognito: onAuthenticatorChange is still running; not waiting for it')
 }

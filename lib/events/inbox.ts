@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { reasonOf, retryLater, WebhookInProgressError, WebhookStoreUnavailableError } from '../errors.js'
-import { withinStoreBound, type LockStore } from '../stores/lock-store.js'
+import { releaseLateAcquire, withinStoreBound, type LockStore } from '../stores/lock-store.js'
 
 export type InboxOutcome = 'acted' | 'duplicate'
 
@@ -45,8 +45,7 @@ export class EventInbox {
 
   private async acquire (key: string, token: string, log: FastifyBaseLogger): Promise<boolean> {
     return await this.bounded('acquire', log, signal => this.store.acquire(key, token, this.leaseMs, signal)).catch(() => {
-      // An acquire we gave up on may still reach the store later (lib/stores/user-lock.ts): undo it then.
-      this.store.release(key, token, AbortSignal.timeout(this.leaseMs)).catch(() => {})
+      releaseLateAcquire(this.store, key, token, this.leaseMs)
       throw retryLater(new WebhookStoreUnavailableError(`the ${this.store.kind} store failed`))
     })
   }

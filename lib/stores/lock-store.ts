@@ -1,6 +1,7 @@
 // The small store interface behind the last-authenticator guard, in the spirit of @fastify/rate-limit's
 // stores: the plugin's logic never knows which one it has. One lock per user, held by a random token,
 // for a bounded lease: `memoryLock()` (one process), `redisLock(…)` and `dynamoDbLock(…)` (a fleet).
+import { withTimeout } from '../deadline.js'
 import { InvalidOptionError } from '../errors.js'
 
 export interface LockStore {
@@ -57,13 +58,14 @@ export const STORE_TIMEOUT_MS = 1000
 
 /** One store operation within STORE_TIMEOUT_MS (its signal aborted then): its answer, or its failure. */
 export async function withinStoreBound<T> (fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort()
-      reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
-    }, STORE_TIMEOUT_MS)
-  })
-  return await Promise.race([fn(controller.signal), timeout]).finally(() => clearTimeout(timer))
+  return await withTimeout(STORE_TIMEOUT_MS, fn, () => new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
+}
+
+/**
+ * After an acquire we gave up on (failed or out of time): it may still reach the store later (ioredis queues
+ * commands while it is disconnected) and take the key for a whole lease; a release sent after it undoes that.
+ * Not awaited: the caller has already given up, and the release's own bound is the lease.
+ */
+export function releaseLateAcquire (store: LockStore, key: string, token: string, leaseMs: number): void {
+  store.release(key, token, AbortSignal.timeout(leaseMs)).catch(() => {})
 }

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { LockBusyError, LockUnavailableError, reasonOf, retryLater } from '../errors.js'
-import { LEASE_MARGIN_MS, withinStoreBound, type LockStore } from './lock-store.js'
+import { LEASE_MARGIN_MS, releaseLateAcquire, withinStoreBound, type LockStore } from './lock-store.js'
 
 export { STORE_TIMEOUT_MS } from './lock-store.js'
 const FIRST_PAUSE_MS = 5
@@ -61,9 +61,7 @@ export class UserLock {
     for (;;) {
       const at = Date.now()
       const taken = await this.bounded('acquire', log, signal => store.acquire(key, token, leaseMs, signal)).catch((err: unknown) => {
-        // An acquire we gave up on may still reach the store later (ioredis queues commands while it is
-        // disconnected) and take the lock for a whole lease: a release queued after it undoes that.
-        store.release(key, token, AbortSignal.timeout(leaseMs)).catch(() => {})
+        releaseLateAcquire(store, key, token, leaseMs)
         throw err
       })
       if (taken) return at

@@ -1,0 +1,39 @@
+// Bounds on time, one implementation for every call the plugin makes to something that may not answer
+// (Authsignal, Cognito's admin API, the JWKS, a lock store) and for the waits it will not prolong (the JWKS
+// prewarm at start-up, the host's onAuthenticatorChange hook). A timer of our own, not AbortSignal.timeout():
+// a timeout signal referenced only through AbortSignal.any() can be garbage-collected before it fires on some
+// Node.js versions.
+
+/**
+ * `fn` given a signal that aborts after `ms`. Rejects with `onTimeout()` once the time is up, whether or not `fn`
+ * heeds its signal; any failure of `fn` after that is the timeout too. The timeout error is built once.
+ */
+export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error): Promise<T> {
+  const controller = new AbortController()
+  let expired: Error | undefined
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      expired = onTimeout()
+      controller.abort()
+      reject(expired)
+    }, ms)
+  })
+  try {
+    return await Promise.race([fn(controller.signal), timeout]).catch((err: unknown) => { throw expired ?? err })
+  } finally {
+    // Settled: nothing is left in flight (on a timeout the abort already ended the call), so no abort here.
+    clearTimeout(timer)
+  }
+}
+
+/** Waits for `work` at most `ms`: true when it settled in time. `work` goes on either way and must not reject. */
+export async function settledWithin (work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>(resolve => {
+    timer = setTimeout(resolve, ms, false)
+  })
+  const settled = await Promise.race([work.then(() => true), late])
+  clearTimeout(timer)
+  return settled
+}
