@@ -4,11 +4,10 @@ import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { removalWorstCaseMs } from '../index.js'
+import { childEnv, ROOT } from './fixtures/children.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string, repository: { url: string } }
 
@@ -51,10 +50,8 @@ t.test('the quick start\'s host file runs as written: one request answered, ever
     compilerOptions: { paths: { [PACKAGE.name]: [join(ROOT, 'index.ts')], [`${PACKAGE.name}/testing`]: [join(ROOT, 'lib/testing/index.ts')] } }
   }))
   writeFileSync(join(project, 'quickstart.mjs'), file ?? '')
-  // Without tap's loader and coverage: a plain process, as the newcomer's `node quickstart.mjs`.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_TAPJS_)/.test(key)))
   const run = await new Promise<{ code: number | null, signal: string | null, stdout: string, stderr: string }>(resolve => {
-    const child = execFile(join(ROOT, 'node_modules/.bin/tsx'), ['quickstart.mjs'], { cwd: project, env, timeout: 90_000 }, (_err, stdout, stderr) => {
+    const child = execFile(join(ROOT, 'node_modules/.bin/tsx'), ['quickstart.mjs'], { cwd: project, env: childEnv(), timeout: 90_000 }, (_err, stdout, stderr) => {
       resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr })
     })
   })
