@@ -132,6 +132,28 @@ t.test('a scheme name the host sets but never declares is declared by the plugin
   assertSecured(t, doc, 'userPool')
 })
 
+t.test('a host\'s global transform still runs on its own routes; transformObject sees the plugin\'s routes too', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const transformed: string[] = []
+  let pathsSeen: string[] = []
+  await app.register(swagger, {
+    openapi: {},
+    transform: ({ schema, url }) => { transformed.push(url); return { schema, url } },
+    transformObject: (documentObject) => {
+      if ('openapiObject' in documentObject) pathsSeen = Object.keys(documentObject.openapiObject.paths ?? {})
+      return 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
+    }
+  })
+  app.get('/me', { schema: { tags: ['host'] } }, async () => ({}))
+  await app.register(authenticatorsPlugin, PLUGIN)
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(transformed, ['/me'], 'the host\'s transform: its routes only (the plugin\'s routes bring their own)')
+  t.same(pathsSeen.sort(), ['/me', ...ROUTES.map(r => r.path)].sort(), 'transformObject: every route')
+  t.same(await validate(doc), [], 'valid OpenAPI')
+})
+
 t.test('a host that declares its own bearer scheme under another name has the routes reference it', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
