@@ -49,6 +49,7 @@ export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/ev
 export type { AuthenticatorSummary, PasskeySignal, PasskeySummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'
+export { removalWorstCaseMs } from './lib/routes/removal-time.js'
 export { memoryLock } from './lib/stores/memory-lock.js'
 export { redisLock, type RedisLockClient, type RedisLockOptions } from './lib/stores/redis-lock.js'
 export { dynamoDbLock, type DynamoDbLockClient, type DynamoDbLockOptions } from './lib/stores/dynamodb-lock.js'

@@ -63,17 +63,95 @@ async function validate (doc: unknown): Promise<unknown> {
   return result.valid ? [] : result.errors
 }
 
-t.test('a host with @fastify/swagger\'s default options (no security schemes) gets a valid document', async t => {
+/** Every documented route of the plugin requires `scheme`, and no other. */
+function assertSecured (t: Test, doc: Document, scheme: string): void {
+  for (const route of ROUTES) t.same(doc.paths[route.path]?.[route.method]?.security, [{ [scheme]: [] }], `${route.method} ${route.path} requires ${scheme}`)
+}
+
+t.test('a host with @fastify/swagger\'s default OpenAPI options gets a valid document with the bearer scheme on every route', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(swagger, { openapi: {} })
+  await app.register(authenticatorsPlugin, { ...PLUGIN, routes: { webhook: true } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  t.match(doc.components.securitySchemes, { cognito: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: /Cognito/ } }, 'the plugin declares its scheme')
+  assertSecured(t, doc, 'cognito')
+  t.notOk(Object.keys(doc.paths).some(p => p.endsWith('/webhook')), 'the webhook route stays hidden')
+})
+
+t.test('a host with no @fastify/swagger options at all (Swagger 2.0) gets a valid document with the bearer scheme on every route', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger)
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: {} })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document & { swagger: string, securityDefinitions: Record<string, unknown> }
+  t.equal(doc.swagger, '2.0')
+  t.same(await validate(doc), [], 'valid Swagger 2.0')
+  t.match(doc.securityDefinitions, { cognito: { type: 'apiKey', in: 'header', name: 'Authorization', description: /Bearer/ } })
+  assertSecured(t, doc, 'cognito')
+})
+
+t.test('a scheme the host declares under the plugin\'s name stands as declared, and the host\'s options are not changed', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const oauth = { type: 'oauth2' as const, flows: { implicit: { authorizationUrl: 'https://auth.example.com/oauth2/authorize', scopes: {} } } }
+  const securitySchemes = { cognito: oauth }
+  const securityDefinitions: Record<string, never> = {}
+  await app.register(swagger, { openapi: { components: { securitySchemes } } })
   await app.register(authenticatorsPlugin, PLUGIN)
   await app.ready()
   const doc = app.swagger() as unknown as Document
   t.same(await validate(doc), [], 'valid OpenAPI')
-  const op = doc.paths['/authenticators/token']?.post as Operation
-  t.equal(op.security, undefined, 'no requirement on a scheme the host never declared')
-  t.match(op.responses['401']?.description, /Cognito token/, 'the 401 says a Cognito bearer token is needed')
+  t.same(doc.components.securitySchemes, { cognito: oauth }, 'the host\'s scheme, untouched')
+  assertSecured(t, doc, 'cognito')
+
+  const v2 = Fastify()
+  t.teardown(() => v2.close())
+  await v2.register(swagger, { swagger: { securityDefinitions } })
+  await v2.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'bearer' } })
+  await v2.ready()
+  t.match((v2.swagger() as unknown as { securityDefinitions: Record<string, unknown> }).securityDefinitions, { bearer: { in: 'header', name: 'Authorization' } })
+  t.same(securityDefinitions, {}, 'the host\'s Swagger 2.0 definitions object is not written to')
+})
+
+t.test('a scheme name the host sets but never declares is declared by the plugin (the document stays valid)', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const securitySchemes = { apiKey: { type: 'apiKey' as const, in: 'header', name: 'x-api-key' } }
+  await app.register(swagger, { openapi: { components: { securitySchemes } } })
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'userPool' } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'userPool'])
+  t.match(doc.components.securitySchemes.userPool, { type: 'http', scheme: 'bearer' })
+  t.same(Object.keys(securitySchemes), ['apiKey'], 'the host\'s options object is not written to')
+  assertSecured(t, doc, 'userPool')
+})
+
+t.test('a host\'s global transform still runs on its own routes; transformObject sees the plugin\'s routes too', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const transformed: string[] = []
+  let pathsSeen: string[] = []
+  await app.register(swagger, {
+    openapi: {},
+    transform: ({ schema, url }) => { transformed.push(url); return { schema, url } },
+    transformObject: (documentObject) => {
+      if ('openapiObject' in documentObject) pathsSeen = Object.keys(documentObject.openapiObject.paths ?? {})
+      return 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
+    }
+  })
+  app.get('/me', { schema: { tags: ['host'] } }, async () => ({}))
+  await app.register(authenticatorsPlugin, PLUGIN)
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(transformed, ['/me'], 'the host\'s transform: its routes only (the plugin\'s routes bring their own)')
+  t.same(pathsSeen.sort(), ['/me', ...ROUTES.map(r => r.path)].sort(), 'transformObject: every route')
+  t.same(await validate(doc), [], 'valid OpenAPI')
 })
 
 t.test('a host that declares its own bearer scheme under another name has the routes reference it', async t => {
@@ -86,7 +164,8 @@ t.test('a host that declares its own bearer scheme under another name has the ro
   await app.ready()
   const doc = app.swagger() as unknown as Document
   t.same(await validate(doc), [], 'valid OpenAPI')
-  for (const route of ROUTES) t.same(doc.paths[route.path]?.[route.method]?.security, [{ cognito: [] }], `${route.method} ${route.path}`)
+  assertSecured(t, doc, 'cognito')
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'cognito'], 'no scheme added beside the host\'s')
 })
 
 t.test('the example app\'s document is valid OpenAPI', async t => {

@@ -9,6 +9,7 @@ export const DEFAULTS = {
   apiUrl: 'https://api.authsignal.com/v1',
   timeoutMs: 5000,
   prefix: '/authenticators',
+  securityScheme: 'cognito',
   token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },

@@ -99,9 +99,9 @@ export interface RemoveRouteOptions {
 
 export interface OpenApiOptions {
   /**
-   * The name under which the host's @fastify/swagger declares its bearer scheme (`components.securitySchemes`),
-   * referenced by each route's security requirement. Default: none (the routes say they need a bearer token
-   * in their 401 answer and description, and reference no scheme).
+   * The name of the bearer scheme each route's security requirement references in a host's @fastify/swagger
+   * document. Default `'cognito'`. The plugin declares it (HTTP bearer, JWT) when the host's document does not;
+   * a scheme the host declares under that name is used as the host declared it.
    */
   securityScheme?: string
 }
@@ -182,7 +182,7 @@ export interface ResolvedRoutes {
   webhook: ResolvedWebhookRoute | false
 }
 
-export interface ResolvedOpenApi { securityScheme: string | undefined }
+export interface ResolvedOpenApi { securityScheme: string }
 
 export interface ResolvedOptions {
   pools: ResolvedPool[]

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { challengeTokenRoute } from './challenge-token.js'
 import type { RouteContext } from './context.js'
 import { listRoute } from './list.js'
+import { declareSecurityScheme } from './openapi.js'
 import { prebuiltUiRoute } from './prebuilt-ui.js'
 import { removeRoute } from './remove.js'
 import { tokenRoute } from './token.js'
@@ -10,6 +11,7 @@ import { webhookRoute } from './webhook.js'
 
 export async function authenticatorRoutes (fastify: FastifyInstance, context: RouteContext): Promise<void> {
   const { routes } = context.options
+  declareSecurityScheme(fastify, context.options.openapi)
   if (routes.token) tokenRoute(fastify, routes.token, context)
   if (routes.prebuiltUi) prebuiltUiRoute(fastify, routes.prebuiltUi, context)
   if (routes.list) listRoute(fastify, routes.list, context)

@@ -7,12 +7,11 @@ const TAGS = ['authenticators']
 
 /**
  * Route schemas carry OpenAPI's summary, description and tags, which @fastify/swagger reads, and a security
- * requirement only when the host names its bearer scheme (`openapi.securityScheme`): @fastify/swagger looks
- * every requirement up in the host's `components.securitySchemes`, and a name the host never declared breaks
- * its whole document.
+ * requirement on the bearer scheme `openapi.securityScheme` (declared in the document by ./openapi.ts when the
+ * host's own options do not).
  */
 export function routeSchema (openapi: ResolvedOpenApi, schema: FastifySchema & Record<string, unknown>): FastifySchema {
-  const documented: FastifySchema & Record<string, unknown> = { tags: TAGS, ...(openapi.securityScheme !== undefined && { security: [{ [openapi.securityScheme]: [] }] }), ...schema }
+  const documented: FastifySchema & Record<string, unknown> = { tags: TAGS, security: [{ [openapi.securityScheme]: [] }], ...schema }
   return documented
 }
 

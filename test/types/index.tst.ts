@@ -2,7 +2,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Authsignal } from '@authsignal/node'
 import { describe, expect, test } from 'tstyche'
 import authenticatorsPlugin, {
-  authenticatorsPlugin as named, memoryLock, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
+  authenticatorsPlugin as named, memoryLock, removalWorstCaseMs, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
   type AuthenticatorSummary, type CognitoClaims, type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
 import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
@@ -10,6 +10,11 @@ import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, t
 describe('fastify-authsignal-cognito types', () => {
   test('default and named exports are the same plugin', () => {
     expect(named).type.toBe<typeof authenticatorsPlugin>()
+  })
+
+  test('removalWorstCaseMs takes the options register takes and gives ms', () => {
+    expect(removalWorstCaseMs({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } })).type.toBe<number>()
+    expect(removalWorstCaseMs).type.not.toBeCallableWith({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' } })
   })
 
   test('register takes the documented options', () => {
