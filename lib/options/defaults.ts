@@ -9,7 +9,7 @@ export const DEFAULTS = {
   apiUrl: 'https://api.authsignal.com/v1',
   timeoutMs: 5000,
   prefix: '/authenticators',
-  token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
+  token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators', freshSignInSec: 600 },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
   remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
