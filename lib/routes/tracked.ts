@@ -16,7 +16,7 @@ export function trackedRouteHooks ({ userIdOf }: Pick<RouteContext, 'userIdOf'>)
   return {
     // On errors too: simpler than telling which answer carries what, and an error is never worth caching here.
     onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      void reply.header('cache-control', 'no-store')
+      reply.header('cache-control', 'no-store')
       return payload
     },
     onError: async (request: FastifyRequest, _reply: FastifyReply, error: Error) => {
