@@ -23,12 +23,18 @@ export interface OutputInput {
   email: string
   /** The authenticators seeded for the demo user in the emulator: the delete line removes the last. */
   seeded: Array<{ userAuthenticatorId: string, verificationMethod: string }>
+  /** The token route's freshSignInSec when the dev server sets one (FRESH_SIGN_IN_SEC); else the plugin's default. */
+  freshSignInSec?: number
 }
 
 export interface DevOutput {
   /** `TOKEN=...` then one curl line each for GET /me, POST token, POST prebuilt-ui, GET list, POST challenge-token (STEP_UP=), DELETE. */
   curlLines: string[]
-  /** The email OTP enrolment through the emulator's client API (empty with the real Authsignal). */
+  /**
+   * The email OTP enrolment through the emulator's client API (empty with the real Authsignal): the token, the
+   * enrolment, its verify, the list, the delete; then the challenge and its verify that come first when the
+   * token's answer says challengeRequired (printed between the token and the enrolment).
+   */
   enrolLines: string[]
   /** The removal's step-up challenge completed with the email OTP through the emulator's client API (empty with the real Authsignal). */
   stepUpLines: string[]
@@ -69,7 +75,10 @@ function enrol (routes: string, clientApi: string, email: string): string[] {
     `${JSON_OUT} -X POST ${clientApi}/user-authenticators/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d '{"email":"${email}"}'`,
     `${JSON_OUT} -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} ${CODE_BODY}`,
     `${JSON_OUT} ${routes} ${AUTH}`,
-    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH} ${STEP_UP}`
+    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH} ${STEP_UP}`,
+    // challengeRequired: the challenge of the user's email OTP; its verify answers the token that may enrol.
+    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $AS_TOKEN"`,
+    assign('AS_TOKEN', `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
   ]
 }
 
@@ -144,17 +153,23 @@ export function devOutput (input: OutputInput): DevOutput {
     curlLines[6] as string
   ]
   if (enrolLines.length > 0) {
+    const fresh = input.freshSignInSec === undefined ? '600 s by default' : `${input.freshSignInSec} s here (FRESH_SIGN_IN_SEC)`
     lines.push(
       '',
       'Enrol an email OTP authenticator as @authsignal/browser would (the guide\'s custom UI flow):',
       '',
-      '# 1. an Authsignal token for the user, from the plugin',
+      '# 1. an Authsignal token for the user, from the plugin (the POST /token line above prints the whole answer)',
       enrolLines[0] as string,
-      '# 2. start the enrolment with the emulator\'s client API: the code appears in this console',
+      `# 2. only if that answer says "challengeRequired":true (a sign-in older than routes.token.freshSignInSec, ${fresh}, and the user has`,
+      '#    an authenticator): complete a challenge with an existing factor first, the user\'s email OTP; the code appears in this console,',
+      '#    then CODE=<the 6 digits>, and verify: AS_TOKEN becomes the token the verify answers, which may enrol',
+      enrolLines[5] as string,
+      enrolLines[6] as string,
+      '# 3. start the enrolment with the emulator\'s client API: the code appears in this console',
       enrolLines[1] as string,
-      '# 3. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
+      '# 4. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
       enrolLines[2] as string,
-      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
+      '# 5. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
       enrolLines[3] as string,
       enrolLines[4] as string
     )

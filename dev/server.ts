@@ -153,6 +153,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       redis,
       // The page removes authenticators with a step-up challenge; the emulator's RP id for the Signal API.
       requireChallenge: true,
+      // FRESH_SIGN_IN_SEC=0: the page completes a challenge with an existing factor before each enrolment.
+      freshSignInSec: config.freshSignInSec,
       passkeyRpId: emulator?.webauthn.rpId,
       cognitoAdmin,
       ...(cognitoAdmin !== undefined && {
@@ -180,7 +182,7 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     // From now on the emulator sends each authenticator change to the app, signed as Authsignal does.
     if (emulator !== undefined) emulator.webhooks.url = `${appUrl}${PREFIX}/webhook`
 
-    const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
+    const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded, freshSignInSec: config.freshSignInSec })
     let stopping: Promise<void> | undefined
     return {
       urls: { app: appUrl, demo: demoUrl, cognito: cognito.kind === 'local' ? cognito.endpoint : undefined, authsignal: authsignal.apiUrl },

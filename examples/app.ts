@@ -24,6 +24,8 @@ export interface ExampleAppConfig {
   redis?: Redis
   /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
   requireChallenge?: boolean
+  /** How recent a sign-in must be to enrol without a challenge (routes.token.freshSignInSec). Default: the plugin's, 600. */
+  freshSignInSec?: number
   /** The WebAuthn RP id of the app's passkeys: the list then carries what the browser's Signal API needs. Default: none. */
   passkeyRpId?: string
   /** A CognitoIdentityProviderClient allowed AdminUpdateUserAttributes and ListUsers on the pool: turns cognitoSync on. */
@@ -54,6 +56,7 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
     openapi: { securityScheme: 'bearerAuth' },
     routes: {
+      token: { freshSignInSec: config.freshSignInSec },
       list: { passkeyRpId: config.passkeyRpId },
       remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
       // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.

@@ -26,6 +26,8 @@ export const MissingGroupError = createError<[string]>('FST_COGNITO_MISSING_GROU
 export const MissingScopeError = createError<[string]>('FST_COGNITO_MISSING_SCOPE', 'Token lacks a required scope: %s', 403)
 export const MachineTokenError = createError('FST_COGNITO_MACHINE_TOKEN', 'A machine-to-machine token cannot act for a user', 403)
 export const ChallengeRequiredError = createError<[string]>('FST_AUTHSIGNAL_CHALLENGE_REQUIRED', 'A completed Authsignal challenge is required: %s', 403)
+// Authsignal's rules answered BLOCK or REVIEW_REQUIRED for the tracked action: no token, no URL.
+export const ActionBlockedError = createError<[string]>('FST_AUTHSIGNAL_ACTION_BLOCKED', 'Authsignal\'s rules refused this action (%s)', 403)
 
 // 503: the user pool's keys cannot be had, so no token can be judged.
 export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAVAILABLE', 'The user pool\'s signing keys are unavailable: %s', 503)

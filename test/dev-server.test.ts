@@ -122,6 +122,14 @@ t.test('readDevConfig: REDIS_URL shares the rate limit and the removal lock; it 
   })
 })
 
+t.test('readDevConfig: FRESH_SIGN_IN_SEC sets the token route\'s freshSignInSec; it must be 0 to 86400 seconds', async (t) => {
+  t.equal(readDevConfig({}).freshSignInSec, undefined, 'unset: the plugin\'s default')
+  t.equal(readDevConfig({ FRESH_SIGN_IN_SEC: '0' }).freshSignInSec, 0)
+  for (const bad of ['-1', '1.5', 'ten', '86401']) {
+    t.throws(() => readDevConfig({ FRESH_SIGN_IN_SEC: bad }), { message: `FRESH_SIGN_IN_SEC=${bad} is not a number of seconds from 0 to 86400. See .env.example.` })
+  }
+})
+
 t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in that Redis; an outage is one log line per outage; an unreachable one is named; the password is in no message', async (t) => {
   const password = 'the-dev-redis-password'
   const redisServer = await startRedis(t, { password })
@@ -610,7 +618,7 @@ t.test('`tsx dev/server.ts`: SIGINT stops the app, the emulator and cognito-loca
 
 t.test('.env.example, sourced as it says, documents every variable and changes nothing', async (t) => {
   const text = readFileSync(join(ROOT, '.env.example'), 'utf8')
-  for (const name of ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'AWS_REGION', 'AUTHSIGNAL_SECRET', 'AUTHSIGNAL_API_URL', 'PORT', 'COGNITO_LOCAL_PORT', 'AUTHSIGNAL_EMULATOR_PORT', 'COGNITO_LOCAL_DATA_DIR']) {
+  for (const name of ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'AWS_REGION', 'AUTHSIGNAL_SECRET', 'AUTHSIGNAL_API_URL', 'PORT', 'COGNITO_LOCAL_PORT', 'AUTHSIGNAL_EMULATOR_PORT', 'COGNITO_LOCAL_DATA_DIR', 'FRESH_SIGN_IN_SEC']) {
     t.match(text, new RegExp(`^(# )?${name}=`, 'm'), name)
   }
   t.match(text, 'set -a; . ./.env; set +a')

@@ -257,7 +257,7 @@ t.test('requireChallenge: challenge tokens of another user, another action, not 
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true } } })
   const target = emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
-  // An enrolment token: track for an enrolled user leaves the action in CHALLENGE_REQUIRED.
+  // An enrolment token: its action was tracked (ALLOW, no rules) but no challenge was completed with it.
   const enrolment = (await app.inject({ method: 'POST', url: '/authenticators/token', headers: bearer(issuer.mint({ sub: ALICE })) })).json().authsignalToken as string
 
   const tokens: Record<string, string> = {

@@ -110,11 +110,13 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
     return user
   }
 
+  // Gates first: a token they refuse leaves no claims on the request, where another @fastify/auth strategy would find them.
   function accept (request: FastifyRequest, user: VerifiedUser): void {
+    if (gated) {
+      const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
+      if (verifier.gated) checkGates(user, verifier.pool)
+    }
     (request as unknown as Record<string, unknown>)[claimsKey] = user
-    if (!gated) return
-    const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
-    if (verifier.gated) checkGates(user, verifier.pool)
   }
 
   async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string, verifier: PoolVerifier, cacheKey: string | undefined): Promise<void> {

@@ -10,7 +10,7 @@ export const DEFAULTS = {
   timeoutMs: 5000,
   prefix: '/authenticators',
   securityScheme: 'cognito',
-  token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
+  token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators', freshSignInSec: 600 },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
   remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },

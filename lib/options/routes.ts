@@ -8,7 +8,7 @@ import type { ResolvedRemoveRoute, ResolvedRoutes } from './types.js'
 
 const ACTION = /^[A-Za-z0-9_-]{1,64}$/
 const ROUTE_KEYS = {
-  token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
+  token: ['path', 'action', 'scope', 'maxAuthAgeSec', 'freshSignInSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails', 'passkeyRpId'],
   remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
@@ -84,7 +84,8 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
       path: routePath(token.path, 'routes.token.path', DEFAULTS.token.path),
       action: action(token.action, 'routes.token.action', DEFAULTS.token.action),
       scope: token.scope === undefined ? DEFAULTS.token.scope : nonEmptyString(token.scope, 'routes.token.scope'),
-      maxAuthAgeSec: token.maxAuthAgeSec === undefined ? undefined : integer(token.maxAuthAgeSec, 'routes.token.maxAuthAgeSec', 0, 1, 86_400 * 365)
+      maxAuthAgeSec: token.maxAuthAgeSec === undefined ? undefined : integer(token.maxAuthAgeSec, 'routes.token.maxAuthAgeSec', 0, 1, 86_400 * 365),
+      freshSignInSec: integer(token.freshSignInSec, 'routes.token.freshSignInSec', DEFAULTS.token.freshSignInSec, 0, 86_400)
     },
     prebuiltUi: prebuiltUi && {
       path: routePath(prebuiltUi.path, 'routes.prebuiltUi.path', DEFAULTS.prebuiltUi.path),

@@ -51,9 +51,18 @@ export interface AuthsignalOptions {
 export interface TokenRouteOptions {
   path?: string
   action?: string
+  /** The scope a strong sign-in's token carries: it lets a client SDK enrol without a challenge. Default `add:authenticators`. */
   scope?: string
-  /** Refuse (401, RFC 9470) when the Cognito `auth_time` is older than this many seconds. */
+  /** Refuse (401, RFC 9470) when the Cognito `auth_time` is older than this many seconds. Default: no limit. */
   maxAuthAgeSec?: number
+  /**
+   * Strong binding: a sign-in (`auth_time`) younger than this many seconds gets a token with `scope`. Otherwise
+   * a user who already has an authenticator gets a token without it and `challengeRequired: true`: the client
+   * completes a challenge with an existing authenticator before it enrols (a stolen access token alone cannot
+   * add a factor). A user with no authenticator yet enrols a first one without a challenge. `0`: an enrolled
+   * user always challenges first. Raising it widens what a stolen access token can do. Default 600, at most 86400.
+   */
+  freshSignInSec?: number
 }
 
 export interface PrebuiltUiRouteOptions {

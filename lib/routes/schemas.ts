@@ -35,7 +35,7 @@ function errorResponse (description: string) {
 /** The error answers every route shares; each route adds its own. */
 export const commonErrors = {
   401: errorResponse('Missing, malformed, expired or untrusted Cognito token (see the code)'),
-  403: errorResponse('Valid token without a required group or scope, or a machine-to-machine token'),
+  403: errorResponse('Valid token without a required group or scope, a machine-to-machine token, or an action Authsignal\'s rules refused (FST_AUTHSIGNAL_ACTION_BLOCKED)'),
   502: errorResponse('Authsignal answered with an error or an unexpected body, or could not be reached'),
   503: errorResponse('The user pool\'s keys cannot be fetched, or Authsignal is rate limiting'),
   504: errorResponse('Authsignal did not answer in time')

@@ -5,7 +5,7 @@ import authenticatorsPlugin, {
   authenticatorsPlugin as named, memoryLock, removalWorstCaseMs, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
   type AuthenticatorSummary, type CognitoClaims, type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
-import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
+import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer, type EmulatorRule } from '../../lib/testing/index.js'
 
 describe('fastify-authsignal-cognito types', () => {
   test('default and named exports are the same plugin', () => {
@@ -42,6 +42,8 @@ describe('fastify-authsignal-cognito types', () => {
     })
     expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { challengeToken: false } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { list: { passkeyRpId: true } } })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { token: { freshSignInSec: 0, maxAuthAgeSec: 3600 } } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { token: { freshSignInSec: '600' } } })
     expect<AuthenticatorSummary['passkey']>().type.toBe<PasskeySummary | undefined>()
     expect<PasskeySignal>().type.toBe<{ rpId: string, userId: string, allAcceptedCredentialIds: string[] }>()
   })
@@ -95,5 +97,7 @@ describe('fastify-authsignal-cognito types', () => {
   test('the testing helpers are typed', () => {
     expect(startCognitoIssuer()).type.toBe<Promise<CognitoIssuer>>()
     expect(startAuthsignalEmulator()).type.toBe<Promise<AuthsignalEmulator>>()
+    expect<AuthsignalEmulator['setRule']>().type.toBe<(rule: EmulatorRule) => () => void>()
+    expect<EmulatorRule>().type.not.toBeAssignableFrom({ state: 'DENY' })
   })
 })
