@@ -86,6 +86,14 @@ export async function withDeadline<T> (client: Authsignal, timeoutMs: number, op
   })
 }
 
+/**
+ * True when a failed call may still have been carried out by Authsignal: no answer came (our deadline, or the
+ * connection failed), so a delete may land later. An error answer is Authsignal's word that it did nothing.
+ */
+export function outcomeUnknown (err: unknown): boolean {
+  return err instanceof UpstreamTimeoutError || err instanceof UpstreamUnreachableError
+}
+
 /** An SDK failure as one of our errors. Deliberately drops the SDK error: it carries the API secret. */
 export function toUpstreamError (thrown: unknown, operation: string): FastifyError {
   // The SDK rejects with an AuthsignalError; a host-supplied client may reject with anything.
