@@ -99,6 +99,31 @@ t.test('protectLast: a real factor may go while another real factor remains, rec
   t.same(ids(emu), [mail.userAuthenticatorId, codes.userAuthenticatorId])
 })
 
+t.test('protectLast: an enrolment never verified is no remaining factor: the one verified factor stays (409)', async t => {
+  const { emu, app, remove } = await setup(t)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
+  const listed = await app.inject({ method: 'GET', url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  t.notOk('verifiedAt' in listed.json().authenticators[1], 'Authsignal lists it without verifiedAt')
+
+  const res = await remove(phone.userAuthenticatorId)
+
+  t.equal(res.status, 409)
+  t.equal(res.body.code, 'FST_AUTHSIGNAL_LAST_AUTHENTICATOR')
+  t.match(res.body.message, /nor an enrolment never verified/)
+  t.same(ids(emu), [phone.userAuthenticatorId, abandoned.userAuthenticatorId])
+  t.equal(deletes(emu), 0, 'no DELETE upstream')
+})
+
+t.test('protectLast: an enrolment never verified may go while a verified factor remains', async t => {
+  const { emu, remove } = await setup(t)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
+
+  t.equal((await remove(abandoned.userAuthenticatorId)).status, 204)
+  t.same(ids(emu), [phone.userAuthenticatorId])
+})
+
 t.test('protectLast off: the last real factor may go, leaving recovery codes only', async t => {
   const { emu, remove } = await setup(t, { routes: { remove: { protectLast: false } } })
   const phone = emu.seedAuthenticator(ALICE, sms)
