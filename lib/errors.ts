@@ -57,6 +57,8 @@ export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BA
 export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
 export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
 export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)
+// A 4xx from Authsignal caused by what the request sent (not by our secret or configuration): the client's to fix.
+export const ChallengeTokenRejectedError = createError<[number]>('FST_AUTHSIGNAL_CHALLENGE_TOKEN_REJECTED', 'Authsignal refused the x-authsignal-token (HTTP %d): send the token of a completed challenge as the client SDK gave it', 400)
 
 // The webhook route (Authsignal's signed events). Refusals say what was wrong, never what was sent: no body,
 // no signature in a message. Every non-2xx makes Authsignal deliver the event again later.

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path'
 import { Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import {
-  UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamTimeoutError, UpstreamUnreachableError
+  AuthenticatorNotFoundError, ChallengeTokenRejectedError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError,
+  UpstreamTimeoutError, UpstreamUnreachableError
 } from '../errors.js'
 import { withTimeout } from '../deadline.js'
 
@@ -94,6 +95,18 @@ export function outcomeUnknown (err: unknown): boolean {
   return err instanceof UpstreamTimeoutError || err instanceof UpstreamUnreachableError
 }
 
+/**
+ * Authsignal statuses whose cause lies with what the request sent, per operation: a 4xx for the client, not a
+ * 502 that pages the on-call. Any other status stays a 5xx. 401 and 403 are never listed: Authsignal answers
+ * them for our secret or tenant, which is ours to fix, and the status alone cannot say whose fault it is.
+ */
+const REQUEST_FAULTS: Record<string, (status: number) => FastifyError | undefined> = {
+  // The token is the client's own x-authsignal-token: a malformed or unknown one is refused for what it is.
+  validateChallenge: status => [400, 404, 422].includes(status) ? new ChallengeTokenRejectedError(status) : undefined,
+  // The id was in the user's list an instant before: gone since (removed elsewhere), as the 404 says.
+  deleteAuthenticator: status => status === 404 ? new AuthenticatorNotFoundError() : undefined
+}
+
 /** An SDK failure as one of our errors. Deliberately drops the SDK error: it carries the API secret. */
 export function toUpstreamError (thrown: unknown, operation: string): FastifyError {
   // The SDK rejects with an AuthsignalError; a host-supplied client may reject with anything.
@@ -101,6 +114,8 @@ export function toUpstreamError (thrown: unknown, operation: string): FastifyErr
   const message = typeof err.message === 'string' ? err.message : ''
   const status = err.axiosError?.response?.status ?? statusFromMessage(message)
   if (status === 429) return new UpstreamRateLimitedError()
+  const requestFault = status === undefined ? undefined : REQUEST_FAULTS[operation]?.(status)
+  if (requestFault !== undefined) return requestFault
   if (status !== undefined) return new UpstreamError(`${operation}: HTTP ${status}`)
   if (message.includes(BAD_BODY)) return new UpstreamBadResponseError(`${operation}: not JSON`)
   if (message.includes('maxContentLength')) return new UpstreamBadResponseError(`${operation}: larger than ${MAX_UPSTREAM_BYTES} bytes`)
