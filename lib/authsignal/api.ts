@@ -89,7 +89,7 @@ function segment (id: string): string {
 }
 
 /** The outcome of the last call to Authsignal, for health checks: they read it instead of calling upstream. */
-export interface LastCall { at: string, operation: string, ok: boolean, code?: string }
+export interface LastCall { at: string, operation: string, ok: boolean, code?: string, error?: string }
 
 export class AuthsignalApi {
   private last: LastCall | undefined
@@ -106,7 +106,8 @@ export class AuthsignalApi {
       this.last = { at: new Date().toISOString(), operation, ok: true }
       return answer
     } catch (err) {
-      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code }
+      // Our own error (withDeadline maps every failure): its message names the cause and never carries a secret.
+      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code, error: (err as FastifyError).message }
       throw err
     }
   }

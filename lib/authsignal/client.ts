@@ -23,6 +23,7 @@ import {
   UpstreamTimeoutError, UpstreamUnreachableError
 } from '../errors.js'
 import { withTimeout } from '../deadline.js'
+import { describeNetworkFailure } from '../network-failure.js'
 
 /** Larger Authsignal answers are refused: a user's authenticator list is a few KiB. */
 export const MAX_UPSTREAM_BYTES = 1024 * 1024
@@ -36,7 +37,7 @@ export function sdkVersion (): string {
 const BAD_BODY = 'authsignal-cognito: unexpected upstream body'
 const callSignal = new AsyncLocalStorage<AbortSignal>()
 
-interface UpstreamFailure { message?: unknown, axiosError?: { response?: { status?: number } } }
+interface UpstreamFailure { message?: unknown, code?: unknown, cause?: unknown, axiosError?: { response?: { status?: number } } }
 type SdkInternals = { getRequestConfig?: () => Record<string, unknown> }
 
 /** Builds our own SDK instance, whose every request carries the current call's signal and no retries. */
@@ -119,7 +120,8 @@ export function toUpstreamError (thrown: unknown, operation: string): FastifyErr
   if (status !== undefined) return new UpstreamError(`${operation}: HTTP ${status}`)
   if (message.includes(BAD_BODY)) return new UpstreamBadResponseError(`${operation}: not JSON`)
   if (message.includes('maxContentLength')) return new UpstreamBadResponseError(`${operation}: larger than ${MAX_UPSTREAM_BYTES} bytes`)
-  return new UpstreamUnreachableError(operation)
+  // No answer at all: the log line and authenticatorsStatus() name why (refused, DNS, TLS, reset).
+  return new UpstreamUnreachableError(`${operation}: ${describeNetworkFailure(err)}`)
 }
 
 // With an empty error body the SDK keeps only axios's message, "Request failed with status code 429".
