@@ -7,7 +7,9 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
+import { IssuerMismatchLog, PER_WINDOW, WINDOW_MS } from '../lib/cognito/issuer-log.js'
 import { JwksKeyStore } from '../lib/cognito/jwks.js'
+import { TokenIssuerError } from '../lib/errors.js'
 import { describeNetworkFailure } from '../lib/network-failure.js'
 import { bearer, buildApp, closedPort, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
 
@@ -119,15 +121,35 @@ t.test('a configured issuer that matches no token: 401 to the client, the token\
   t.equal(warned.length, 1, 'logged once for that issuer')
   t.match(warned[0], { level: 40, tokenIssuer: issuer.issuer, configuredIssuers: [`${issuer.issuer}/`] })
 
-  // Other issuers are logged once each; a JWT-shaped issuer is not written as is; the log stops at 20 issuers.
+  // Other issuers are logged once each; a JWT-shaped issuer is not written as is; a minute logs at most PER_WINDOW issuers.
   const jwtShaped = issuer.mint()
   await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: jwtShaped } })) })
   await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: 42 } })) })
   for (let i = 0; i < 30; i++) await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: `https://example.com/${i}` } })) })
   const all = lines.filter(line => line.includes('its issuer is not a configured one'))
-  t.equal(all.length, 20, 'at most 20 distinct issuers are logged')
+  t.equal(all.length, PER_WINDOW, `at most ${PER_WINDOW} distinct issuers are logged in a minute`)
   t.notOk(lines.some(line => line.includes(jwtShaped)), 'no token in the log')
   t.ok(all.some(line => line.includes('"tokenIssuer":"(number)"')))
+})
+
+t.test('junk issuers cannot silence the issuer log: each minute logs again, and says how many it left out', async t => {
+  const lines: string[] = []
+  const log = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } }).log
+  let now = 0
+  const issuerLog = new IssuerMismatchLog([issuer.issuer], () => now)
+  const refuse = (iss: string): void => issuerLog.explain(new TokenIssuerError(), issuer.mint({ claims: { iss } }), log)
+  const logged = (): string[] => lines.map(line => JSON.parse(line)).filter(l => l.tokenIssuer !== undefined).map(l => l.tokenIssuer)
+
+  for (let i = 0; i < 3 * PER_WINDOW; i++) refuse(`https://junk.example/${i}`)
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().length, PER_WINDOW, 'a window logs at most its share')
+
+  now += WINDOW_MS
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().at(-1), 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real', 'the real misconfiguration is logged in the next window')
+  t.match(JSON.parse(lines.at(-2) as string), { leftOut: 2 * PER_WINDOW + 1, msg: /more tokens were refused for issuers not logged/ }, 'with the count of what was left out')
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().length, PER_WINDOW + 1, 'once per window for the same issuer')
 })
 
 t.test('valid but probably wrong options warn at start-up with the fix', async t => {
