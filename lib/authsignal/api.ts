@@ -4,6 +4,7 @@
 import { UserActionState, type Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import { UpstreamBadResponseError } from '../errors.js'
+import { isRecord } from '../guards.js'
 import { withDeadline } from './client.js'
 import { verifyWebhook } from './webhook-signature.js'
 
@@ -50,10 +51,6 @@ export interface TrackContext { ipAddress: string, userAgent: string | undefined
 
 /** The string fields of an authenticator the plugin reads (each may be absent or null). */
 export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const
-
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
-}
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
 

@@ -15,8 +15,8 @@
 // "done" and drop it. With the claim outliving it, that redelivery finds the claim held (409, delivered again).
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { reasonOf, retryLater, WebhookInProgressError, WebhookStoreUnavailableError } from '../errors.js'
-import { LEASE_MARGIN_MS, releaseLateAcquire, STORE_TIMEOUT_MS, withinStoreBound, type LockStore } from '../stores/lock-store.js'
+import { retryLater, WebhookInProgressError, WebhookStoreUnavailableError } from '../errors.js'
+import { LEASE_MARGIN_MS, releaseLateAcquire, STORE_TIMEOUT_MS, storeCall, type LockStore } from '../stores/lock-store.js'
 
 export type InboxOutcome = 'acted' | 'duplicate'
 
@@ -61,9 +61,6 @@ export class EventInbox {
   }
 
   private async bounded<T> (operation: string, log: FastifyBaseLogger, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return await withinStoreBound(fn).catch((err: unknown) => {
-      log.error({ lockStore: this.store.kind, operation, reason: reasonOf(err) }, 'fastify-authsignal-cognito: the webhook event store failed')
-      throw err
-    })
+    return await storeCall(this.store, operation, log, 'fastify-authsignal-cognito: the webhook event store failed', fn)
   }
 }

@@ -17,8 +17,8 @@
 // is judged on the writers' clocks.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { LockBusyError, LockUnavailableError, reasonOf, retryLater } from '../errors.js'
-import { LEASE_MARGIN_MS, releaseLateAcquire, withinStoreBound, type LockStore } from './lock-store.js'
+import { LockBusyError, LockUnavailableError, retryLater } from '../errors.js'
+import { LEASE_MARGIN_MS, releaseLateAcquire, storeCall, type LockStore } from './lock-store.js'
 
 export { STORE_TIMEOUT_MS } from './lock-store.js'
 const FIRST_PAUSE_MS = 5
@@ -105,12 +105,12 @@ export class UserLock {
 
   /** One store operation within STORE_TIMEOUT_MS; any failure is a 503 and one log line with no secret in it. */
   private async bounded<T> (operation: string, log: FastifyBaseLogger, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return await withinStoreBound(fn).catch((err: unknown) => {
-      const kind = this.options.store.kind
-      log.error({ lockStore: kind, operation, reason: reasonOf(err) }, operation === 'release'
-        ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
-        : 'fastify-authsignal-cognito: the lock store failed; nothing was removed')
-      throw retryLater(new LockUnavailableError(`the ${kind} store failed`))
+    const { store } = this.options
+    const failure = operation === 'release'
+      ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
+      : 'fastify-authsignal-cognito: the lock store failed; nothing was removed'
+    return await storeCall(store, operation, log, failure, fn).catch(() => {
+      throw retryLater(new LockUnavailableError(`the ${store.kind} store failed`))
     })
   }
 }
