@@ -3,51 +3,27 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { EventInbox, type InboxOutcome } from '../lib/events/inbox.js'
-import type { LockStore } from '../lib/stores/lock-store.js'
-
-/** A store whose time only moves when the test says, and whose answers take `latencyMs` of that time. */
-function clockedStore (): { store: LockStore, held: Map<string, { token: string, until: number }>, advance: (ms: number) => void, latencyMs: { value: number } } {
-  let now = 0
-  const latencyMs = { value: 0 }
-  const held = new Map<string, { token: string, until: number }>()
-  const store: LockStore = {
-    kind: 'clocked',
-    async acquire (key, token, leaseMs) {
-      now += latencyMs.value
-      const current = held.get(key)
-      if (current !== undefined && current.until > now) return false
-      held.set(key, { token, until: now + leaseMs })
-      return true
-    },
-    async release (key, token) {
-      if (held.get(key)?.token === token) held.delete(key)
-    },
-    async extend (key, token, leaseMs) {
-      const current = held.get(key)
-      if (current?.token !== token || current.until <= now) return false
-      current.until = now + leaseMs
-      return true
-    }
-  }
-  return { store, held, advance: ms => { now += ms }, latencyMs }
-}
+import { memoryLockOn } from '../lib/stores/memory-lock.js'
 
 const log = Fastify().log
 
 t.test('a redelivery after a holder crashed mid-work is never taken for a duplicate: 409 until the leases end, then acted on', async t => {
-  const { store, held, advance, latencyMs } = clockedStore()
-  const inbox = new EventInbox(store, 100, 60_000)
-  // The first holder: its store answers are slow (50 ms each), and it dies while acting: nothing is released.
-  latencyMs.value = 50
-  inbox.handle('evt_1', log, async () => await new Promise<void>(() => {})).catch(() => {})
-  while (held.size < 2) await new Promise(resolve => setImmediate(resolve))
-  latencyMs.value = 0
+  // The store's time moves only when the test says, and by `latency` more at each read of it (a slow answer).
+  let now = 0
+  let latency = 50
+  const inbox = new EventInbox(memoryLockOn(() => (now += latency)), 100, 60_000)
+  // The first holder: its store answers are slow, and it dies while acting (claim and done taken): nothing is released.
+  let crash = (): void => {}
+  const crashed = new Promise<void>(resolve => { crash = resolve })
+  inbox.handle('evt_1', log, async () => { crash(); await new Promise<void>(() => {}) }).catch(() => {})
+  await crashed
+  latency = 0
 
   let acted = 0
   const outcomes: Array<InboxOutcome | string> = []
   // Authsignal's redeliveries, every 10 ms of the store's time, until one is acted on.
   while (acted === 0 && outcomes.length < 1000) {
-    advance(10)
+    now += 10
     outcomes.push(await inbox.handle('evt_1', log, async () => { acted += 1 }).catch((err: { code: string }) => err.code))
   }
 
