@@ -58,9 +58,9 @@ export function checkLease (leaseMs: unknown, factory: string): number | undefin
 export const STORE_TIMEOUT_MS = 1000
 
 /**
- * One store operation within STORE_TIMEOUT_MS (its signal aborted then), for the removal lock and the webhook inbox alike: a failure is
- * one log line (the store's kind, the operation and the reason, never the client's error, which may carry its
- * password) and is rethrown for the caller to turn into its own 503.
+ * One store operation within STORE_TIMEOUT_MS (its signal aborted then), for the removal lock and the webhook
+ * inbox alike: a failure is one log line (the store's kind, the operation and the reason, never the client's
+ * error, which may carry its password) and is rethrown for the caller to turn into its own 503.
  */
 export async function storeCall<T> (store: LockStore, operation: string, log: FastifyBaseLogger, failure: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return await withTimeout(STORE_TIMEOUT_MS, fn, () => new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)).catch((err: unknown) => {
