@@ -36,7 +36,7 @@ export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAV
 export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 100 characters of A-Z a-z 0-9 _ -', 400)
 export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_ALLOWED', 'redirectUrl is not one of the allowed redirect URLs', 400)
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
-export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed (recovery codes do not count as one)', 409)
+export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed (recovery codes do not count as one, nor an enrolment never verified)', 409)
 
 // The last-authenticator guard's lock (503 with Retry-After: nothing was deleted; retry later).
 export const LockBusyError = createError<[number]>('FST_AUTHSIGNAL_LOCK_BUSY', 'Another removal for this user is under way: retry later (waited %d ms)', 503)
@@ -59,6 +59,8 @@ export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BA
 export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
 export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
 export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)
+// A 4xx from Authsignal caused by what the request sent (not by our secret or configuration): the client's to fix.
+export const ChallengeTokenRejectedError = createError<[number]>('FST_AUTHSIGNAL_CHALLENGE_TOKEN_REJECTED', 'Authsignal refused the x-authsignal-token (HTTP %d): send the token of a completed challenge as the client SDK gave it', 400)
 
 // The webhook route (Authsignal's signed events). Refusals say what was wrong, never what was sent: no body,
 // no signature in a message. Every non-2xx makes Authsignal deliver the event again later.

@@ -4,6 +4,7 @@
 import { UserActionState, type Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import { ActionBlockedError, UpstreamBadResponseError } from '../errors.js'
+import { isRecord } from '../guards.js'
 import { withDeadline } from './client.js'
 import { verifyWebhook } from './webhook-signature.js'
 
@@ -62,10 +63,6 @@ export interface TrackContext { ipAddress: string, userAgent: string | undefined
 /** The string fields of an authenticator the plugin reads (each may be absent or null). */
 export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const
 
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
-}
-
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
 /** An optional field: absent, null (as Authsignal sends some), or of the expected type. */
@@ -104,7 +101,7 @@ function segment (id: string): string {
 }
 
 /** The outcome of the last call to Authsignal, for health checks: they read it instead of calling upstream. */
-export interface LastCall { at: string, operation: string, ok: boolean, code?: string }
+export interface LastCall { at: string, operation: string, ok: boolean, code?: string, error?: string }
 
 export class AuthsignalApi {
   private last: LastCall | undefined
@@ -121,7 +118,8 @@ export class AuthsignalApi {
       this.last = { at: new Date().toISOString(), operation, ok: true }
       return answer
     } catch (err) {
-      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code }
+      // Our own error (withDeadline maps every failure): its message names the cause and never carries a secret.
+      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code, error: (err as FastifyError).message }
       throw err
     }
   }

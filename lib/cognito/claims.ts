@@ -3,7 +3,7 @@
 import {
   TokenClaimsError, TokenClientError, TokenIssuerError, TokenNotYetValidError, TokenUseError
 } from '../errors.js'
-import type { ResolvedPool, TokenUse } from '../options/index.js'
+import type { ResolvedPool, TokenUse } from '../options/types.js'
 
 /**
  * The verified claims of a Cognito access or ID token (`request.user`): frozen, shared by the requests that

@@ -15,6 +15,7 @@
 import { createPublicKey } from 'node:crypto'
 import { JwksUnavailableError, TokenUnknownKeyError } from '../errors.js'
 import { withTimeout } from '../deadline.js'
+import { describeErrorCode } from '../network-failure.js'
 
 export interface JwksKeyStoreOptions {
   jwksUri: string
@@ -141,24 +142,10 @@ export class JwksKeyStore {
 const STALE_CONNECTION = new Set(['ECONNRESET', 'UND_ERR_SOCKET'])
 
 // undici's fetch says only "fetch failed"; the reason is its cause's code.
-const CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'DNS lookup failed (no such host)',
-  EAI_AGAIN: 'DNS lookup failed (temporary)',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  UND_ERR_SOCKET: 'connection closed'
-}
-
 function describeFailure (err: Error): string {
   if (err.name === 'AbortError') return 'aborted (the plugin is closing)'
-  const cause = err.cause as { code?: unknown, message?: unknown } | undefined
-  const code = typeof cause?.code === 'string' ? cause.code : undefined
-  if (code === undefined) return `${err.name}: ${err.message}`
-  if (CAUSES[code] !== undefined) return `${CAUSES[code]} (${code})`
-  if (/CERT|TLS|SSL/.test(code)) return `TLS failed (${code})`
-  return code
+  const cause = err.cause as { code?: unknown } | undefined
+  return typeof cause?.code === 'string' ? describeErrorCode(cause.code) : `${err.name}: ${err.message}`
 }
 
 async function readBounded (response: Response): Promise<string> {

@@ -16,15 +16,12 @@ import {
 import { settledWithin } from '../deadline.js'
 import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
-import type { ResolvedPool } from '../options/index.js'
+import type { AuthenticateHook } from '../decorators.js'
+import type { ResolvedPool } from '../options/types.js'
 import { VerifiedTokenCache } from './token-cache.js'
 import { poolOf, SharedValues, toVerifiedUser, type VerifiedUser } from './user.js'
 
-/**
- * Usable as an `onRequest`/`preHandler` hook (Fastify passes `done`) or awaited by hand
- * (`await app.authenticate(request, reply)`, no `done`: then it always returns a promise).
- */
-export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
+export type { AuthenticateHook }
 
 type Verify = (token: string) => Record<string, unknown>
 

@@ -89,7 +89,7 @@ export class EmulatorStore {
       userAuthenticatorId: a.userAuthenticatorId ?? randomUUID(),
       verificationMethod: a.verificationMethod,
       createdAt,
-      verifiedAt: a.verifiedAt ?? createdAt,
+      verifiedAt: a.verifiedAt === null ? undefined : a.verifiedAt ?? createdAt,
       email: a.email,
       phoneNumber: a.phoneNumber,
       displayName: a.displayName

@@ -97,7 +97,7 @@ export interface SeedAuthenticator {
   displayName?: string
   userAuthenticatorId?: string
   createdAt?: string
-  verifiedAt?: string
+  verifiedAt?: string | null // null: an enrolment started and never verified, listed without verifiedAt
 }
 
 export interface SentOtp { userId: string, email: string, code: string }
