@@ -16,6 +16,7 @@ import type { CacheRssArgs, CacheRssResult } from './cache-rss.js'
 import type { EmulatorReady } from './emulator.js'
 import type { InProcessArgs, InProcessResult } from './inprocess.js'
 import type { ColdStartArgs, ColdStartResult } from './lambda-cold.js'
+import { bundleLambda } from './lambda-bundle.js'
 import type { LockOpsArgs, LockOpsResult } from './lock-ops.js'
 import { startStores, type LockKind, type Stores } from './stores.js'
 import { spawnChild, type Child } from './ipc.js'
@@ -270,10 +271,12 @@ async function main (): Promise<void> {
     log(`cache memory done (${elapsed()})`)
 
     // Row 9: the Lambda handler's cold start, in a fresh process, against the same issuer and emulator.
-    let coldStart: ColdStartResult | undefined
+    let coldStart: (ColdStartResult & { bundleBytes?: number }) | undefined
     if (upstream !== undefined && want('9', '9i', '9w')) {
-      const cold = track(await spawnChild<unknown>('./lambda-cold.ts'))
+      const bundle = await bundleLambda()
+      const cold = track(await spawnChild<unknown>(bundle.runner))
       coldStart = await cold.call<ColdStartResult>('run', {
+        bundle: bundle.handler,
         env: {
           COGNITO_USER_POOL_ID: info.userPoolId,
           COGNITO_CLIENT_ID: info.clientId,
@@ -285,7 +288,9 @@ async function main (): Promise<void> {
         },
         token: repeated
       } satisfies ColdStartArgs)
+      coldStart.bundleBytes = bundle.bytes
       await cold.close()
+      await bundle.close()
       log(`lambda cold start done (${elapsed()})`)
     }
 
@@ -312,7 +317,7 @@ interface Results {
   cacheRss: { full: CacheRssResult, control: CacheRssResult } | undefined
   upstream: UpstreamInfo | undefined
   emulator: EmulatorReady
-  coldStart: ColdStartResult | undefined
+  coldStart: (ColdStartResult & { bundleBytes?: number }) | undefined
   /** µs per acquire + release, per store. */
   lockOps: Map<string, number>
   stores: Stores | undefined
@@ -382,8 +387,15 @@ function buildRows (r: Results): Row[] {
   if (r.coldStart !== undefined) {
     const c = r.coldStart
     rows.push(
-      { id: '9', what: 'Lambda cold start: first GET /authenticators', value: `${c.firstMs.toFixed(0)} ms`, versus: `HTTP ${c.firstStatus}; builds the app, fetches the JWKS, verifies, calls Authsignal` },
-      { id: '9i', what: '  import examples/lambda.ts (through tsx)', value: `${c.importMs.toFixed(0)} ms`, versus: 'a bundled function loads faster' },
+      {
+        id: '9',
+        what: 'Lambda cold start (SAM esbuild bundle): first GET /authenticators',
+        value: `${c.firstMs.toFixed(0)} ms`,
+        versus: `HTTP ${c.firstStatus}; CPU ${c.firstCpuMs.toFixed(0)} ms; builds the app, fetches the JWKS, verifies, calls Authsignal; with the bundle's load ${(c.importMs + c.firstMs).toFixed(0)} ms`,
+        target: '<= 200 ms',
+        pass: c.firstMs <= 200
+      },
+      { id: '9i', what: '  load the bundle (examples/lambda.ts, esbuild, minified cjs)', value: `${c.importMs.toFixed(0)} ms`, versus: `CPU ${c.importCpuMs.toFixed(0)} ms; ${((c.bundleBytes ?? NaN) / 1e6).toFixed(1)} MB; node itself started in ${c.processMs.toFixed(0)} ms` },
       { id: '9w', what: '  warm invocation, same token', value: `${c.warmMs.toFixed(1)} ms`, versus: `HTTP ${c.warmStatus}` })
   }
   const removeMemory = get('removeMemory')
