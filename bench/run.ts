@@ -13,7 +13,7 @@ import autocannon, { type Options as CannonOptions, type RequestData } from 'aut
 import { startCognitoIssuer, type CognitoIssuer } from '../lib/testing/cognito-issuer.js'
 import type { AppKind, IssuerInfo, UpstreamInfo } from './apps.js'
 import type { CacheRssArgs, CacheRssResult } from './cache-rss.js'
-import type { EmulatorReady } from './emulator.js'
+import type { ChallengeTokensArgs, EmulatorReady } from './emulator.js'
 import type { InProcessArgs, InProcessResult } from './inprocess.js'
 import type { ColdStartArgs, ColdStartResult } from './lambda-cold.js'
 import { bundleLambda } from './lambda-bundle.js'
@@ -44,12 +44,12 @@ const started = performance.now()
 const loadBefore = loadavg()[0]!.toFixed(1)
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`
 
-/** Hands out tokens in order, wrapping round. */
-class Cursor {
+/** Hands out tokens (or header sets) in order, wrapping round. */
+class Cursor<T = string> {
   private i = 0
-  constructor (private readonly tokens: string[]) {}
-  next (): string {
-    const token = this.tokens[this.i] as string
+  constructor (private readonly tokens: T[]) {}
+  next (): T {
+    const token = this.tokens[this.i] as T
     this.i = (this.i + 1) % this.tokens.length
     return token
   }
@@ -63,11 +63,13 @@ interface HttpCase {
   rows: string[]
   url: string
   /** Default GET. */
-  method?: 'GET' | 'DELETE'
+  method?: 'GET' | 'POST' | 'DELETE'
   /** The status every answer should have (default: any 2xx); the rate counts those. */
   status?: number
   /** A fixed Authorization header, a fresh one per request from a cursor, or none. */
   header?: string | Cursor
+  /** Or a fresh set of headers per request (row 11r: a bearer token and its user's challenge token). */
+  headers?: Cursor<Record<string, string>>
   /** Runs instead of autocannon (row 8's direct SDK side). */
   custom?: (seconds: number) => Promise<Measured>
   /** Called around each run to count the plugin's cache hits. */
@@ -82,6 +84,10 @@ async function cannon (c: HttpCase, seconds: number): Promise<Measured> {
     const cursor = c.header
     // setupRequest makes autocannon rebuild each request: it has its own cost (see row 3's reference).
     options.requests = [{ setupRequest: (req: RequestData) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${cursor.next()}` } }) }]
+  }
+  if (c.headers !== undefined) {
+    const cursor = c.headers
+    options.requests = [{ setupRequest: (req: RequestData) => ({ ...req, headers: { ...req.headers, ...cursor.next() } }) }]
   }
   const result = await autocannon(options)
   if (c.status === undefined) return { rps: result['2xx'] / result.duration, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }
@@ -105,6 +111,23 @@ function randomKidTokens (model: string, n: number): string[] {
   const [, payload, signature] = model.split('.')
   return Array.from({ length: n }, () =>
     `${Buffer.from(JSON.stringify({ kid: randomUUID(), alg: 'RS256' })).toString('base64url')}.${payload}.${signature}`)
+}
+
+/**
+ * Row 11r's header sets: each remover's bearer token with the token of a completed `removeAuthenticator`
+ * challenge of that user, enough that no challenge token is sent twice in the run (the step-up may be
+ * single-use), plus one for the sanity check.
+ */
+async function challengeHeaders (emulator: Child<EmulatorReady>, bearers: string[]): Promise<Array<Record<string, string>>> {
+  const users = bearers.map(token => (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { sub: string }).sub)
+  // A generous bound on the removals one case can send in the run: 1,500 a second.
+  const perUser = Math.ceil(1500 * (WARMUP_SECONDS + ROUNDS * SECONDS) / users.length) + 1
+  const tokens = await emulator.call<string[][]>('challengeTokens', { users, perUser } satisfies ChallengeTokensArgs)
+  const sets: Array<Record<string, string>> = []
+  for (let k = 0; k < perUser; k++) {
+    bearers.forEach((bearer, u) => sets.push({ authorization: `Bearer ${bearer}`, 'x-authsignal-token': (tokens[u] as string[])[k] as string }))
+  }
+  return sets
 }
 
 async function expectStatus (url: string, token: string | undefined, status: number): Promise<unknown> {
@@ -136,12 +159,19 @@ async function main (): Promise<void> {
       ? []
       : await Promise.all(lockKinds.map(async ([key, lock]) =>
         'unavailable' in lock ? undefined : { key, lock, server: await startServer('plugin', JSON.stringify({ issuer: info, upstream, lock })) }))
+    // Row 11r: the removal with the step-up header, and the same route without step-up (requireChallenge explicit on both).
+    const stepUpServers = upstream === undefined || !want('11r', '11p')
+      ? undefined
+      : await Promise.all([true, false].map(async requireChallenge => await startServer('plugin', JSON.stringify({ issuer: info, upstream, requireChallenge }))))
     const mintStart = performance.now()
     const repeated = issuer.mint({ sub: BENCH_USER })
     const distinct = await mintMany(issuer, TOKENS)
     const flood = randomKidTokens(repeated, FLOOD)
     log(`minted ${TOKENS} distinct tokens (${repeated.length} chars each) in ${((performance.now() - mintStart) / 1000).toFixed(1)} s`)
     const [bare, plugin, baseline] = await servers
+    // 200 users, cycled in order: requests in flight are for different users (no wait on another's lock).
+    const removers = distinct.slice(0, 200)
+    const stepUpHeaders = stepUpServers === undefined ? [] : await challengeHeaders(emulatorChild, removers)
 
     // Each app answers as it should before it is timed.
     await expectStatus(`${bare.ready.url}/hello`, undefined, 200)
@@ -153,6 +183,15 @@ async function main (): Promise<void> {
     if (upstream !== undefined) {
       const list = await expectStatus(`${plugin.ready.url}/authenticators`, repeated, 200) as { authenticators: unknown[] }
       if (list.authenticators.length !== 3) throw new Error(`sanity check: expected 3 authenticators, got ${list.authenticators.length}`)
+      for (const path of ['/authenticators/token', '/track']) {
+        const res = await fetch(`${plugin.ready.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${repeated}` } })
+        const body = await res.json() as { authsignalToken?: unknown }
+        if (res.status !== 200 || typeof body.authsignalToken !== 'string') throw new Error(`sanity check: POST ${path} answered ${res.status}: ${JSON.stringify(body)}`)
+      }
+    }
+    for (const server of stepUpServers ?? []) {
+      const res = await fetch(`${server.ready.url}/authenticators/${NOT_OWNED}`, { method: 'DELETE', headers: stepUpHeaders.at(-1) })
+      if (res.status !== 404) throw new Error(`sanity check: the step-up removal answered ${res.status}, expected 404: ${await res.text()}`)
     }
     for (const remove of removeServers) {
       if (remove === undefined) continue
@@ -176,6 +215,8 @@ async function main (): Promise<void> {
     ]
     if (upstream !== undefined) {
       cases.push(
+        { key: 'tokenRoute', rows: ['11', '11t'], url: `${plugin.ready.url}/authenticators/token`, method: 'POST', header: repeated },
+        { key: 'trackRoute', rows: ['11', '11t'], url: `${plugin.ready.url}/track`, method: 'POST', header: repeated },
         { key: 'listRoute', rows: ['8'], url: `${plugin.ready.url}/authenticators`, header: repeated },
         ...(['sdk', 'caller'] as const).map((via): HttpCase => ({
           key: via === 'sdk' ? 'sdkDirect' : 'sdkViaCaller',
@@ -189,15 +230,21 @@ async function main (): Promise<void> {
         })))
     }
 
-    // 200 users, cycled in order: requests in flight are for different users (no wait on another's lock),
-    // and after the first round every token is a cache hit: the rows differ by their lock store only.
-    const removers = distinct.slice(0, 200)
+    // After the first round every remover's token is a cache hit: rows 10 differ by their lock store only.
     for (const remove of removeServers) {
       // An id that is not the user's: the lock is taken, the list read under it, 404, the lock released.
       const rows = { removeMemory: ['10', '10r', '10d'], removeRedis: ['10r'], removeDynamo: ['10d'] }[remove?.key ?? ''] ?? []
       if (remove !== undefined) cases.push({ key: remove.key, rows, url: `${remove.server.ready.url}/authenticators/${NOT_OWNED}`, method: 'DELETE', status: 404, header: new Cursor(removers) })
     }
 
+    if (stepUpServers !== undefined) {
+      // The last header set was spent by the sanity check; each case walks its own cursor.
+      const [stepUp, plain] = stepUpServers as [Child<ServerReady>, Child<ServerReady>]
+      const sets = stepUpHeaders.slice(0, -1)
+      cases.push(
+        { key: 'removeStepUp', rows: ['11r', '11p'], url: `${stepUp.ready.url}/authenticators/${NOT_OWNED}`, method: 'DELETE', status: 404, headers: new Cursor(sets) },
+        { key: 'removePlain', rows: ['11r', '11p'], url: `${plain.ready.url}/authenticators/${NOT_OWNED}`, method: 'DELETE', status: 404, headers: new Cursor(sets) })
+    }
     const measured = cases.filter(c => want(...c.rows))
     const best = new Map<string, Measured>()
     const failures = new Map<string, number>()
@@ -240,7 +287,7 @@ async function main (): Promise<void> {
     log(`random-kid floods done (${elapsed()})`)
 
     // The HTTP servers are done: rows 5, 7 and 10o run in fresh processes with the machine otherwise idle.
-    await Promise.all([bare.close(), plugin.close(), baseline.close(), ...removeServers.map(async r => await r?.server.close())])
+    await Promise.all([bare.close(), plugin.close(), baseline.close(), ...removeServers.map(async r => await r?.server.close()), ...(stepUpServers ?? []).map(async s => await s.close())])
 
     const lockOps = new Map<string, number>()
     for (const [key, lock] of lockKinds) {
@@ -371,7 +418,19 @@ function buildRows (r: Results): Row[] {
     const list = get('listRoute')
     const sdk = get('sdkDirect')
     const viaCaller = get('sdkViaCaller')
+    const tokenRoute = get('tokenRoute')
+    const trackRoute = get('trackRoute')
     rows.push(
+      {
+        id: '11',
+        what: 'plugin POST /authenticators/token (repeated token)',
+        value: rate(tokenRoute),
+        p99: tokenRoute.p99,
+        versus: `row 11t is ${x(trackRoute.rps, tokenRoute.rps)} this`,
+        target: '<= 1.15x',
+        pass: trackRoute.rps <= 1.15 * tokenRoute.rps
+      },
+      { id: '11t', what: '  host POST /track on that server: app.authenticate + one SDK track (the route before "binding")', value: rate(trackRoute), p99: trackRoute.p99, versus: '' },
       {
         id: '8',
         what: 'plugin GET /authenticators (repeated token)',
@@ -397,6 +456,19 @@ function buildRows (r: Results): Row[] {
       },
       { id: '9i', what: '  load the bundle (examples/lambda.ts, esbuild, minified cjs)', value: `${c.importMs.toFixed(0)} ms`, versus: `CPU ${c.importCpuMs.toFixed(0)} ms; ${((c.bundleBytes ?? NaN) / 1e6).toFixed(1)} MB; node itself started in ${c.processMs.toFixed(0)} ms` },
       { id: '9w', what: '  warm invocation, same token', value: `${c.warmMs.toFixed(1)} ms`, versus: `HTTP ${c.warmStatus}` })
+  }
+  const stepUp = get('removeStepUp')
+  const plain = get('removePlain')
+  if (!Number.isNaN(stepUp.rps)) {
+    rows.push(
+      {
+        id: '11r',
+        what: 'plugin DELETE (not the user\'s) with x-authsignal-token, requireChallenge: true, 200 users',
+        value: rate(stepUp),
+        p99: stepUp.p99,
+        versus: `row 11p is ${x(plain.rps, stepUp.rps)} this (the step-up's Authsignal calls: validateChallenge, the action's lookup)`
+      },
+      { id: '11p', what: '  same requests, requireChallenge: false', value: rate(plain), p99: plain.p99, versus: '' })
   }
   const removeMemory = get('removeMemory')
   if (!Number.isNaN(removeMemory.rps) && r.stores !== undefined) {
