@@ -38,7 +38,7 @@ function describeUse (use: unknown): string {
   return typeof use === 'string' && TOKEN_NAMES[use] !== undefined ? `an ${TOKEN_NAMES[use]} token` : 'a token without a valid token_use'
 }
 
-/** A NumericDate claim, when present, is one number (a list is a malformed token, as fast-jwt and jsonwebtoken judge it). */
+/** A NumericDate claim, when present, is one number (a list is a malformed token, as fast-jwt judged it). */
 function dateClaim (payload: Record<string, unknown>, name: 'nbf' | 'exp'): number | undefined {
   const value = payload[name]
   if (value === undefined) return undefined

@@ -15,7 +15,7 @@ export class IssuerMismatchLog {
 
   explain (err: unknown, token: string | undefined, log: FastifyBaseLogger): void {
     if (!(err instanceof TokenIssuerError) || token === undefined || this.seen.size >= MAX_LOGGED) return
-    // A TokenIssuerError means the payload was decoded (to choose a pool, or by fast-jwt): this cannot throw.
+    // A TokenIssuerError means the payload was decoded (to choose a pool, or before the signature check): this cannot throw.
     const iss = issuerOf(token)
     const tokenIssuer = typeof iss === 'string' ? scrub(iss.slice(0, 200)) : `(${typeof iss})`
     if (this.seen.has(tokenIssuer)) return
