@@ -24,7 +24,7 @@ export class IssuerMismatchLog {
     if (!(err instanceof TokenIssuerError) || token === undefined) return
     const now = this.now()
     if (now - this.windowStart >= WINDOW_MS) this.nextWindow(now, log)
-    // A TokenIssuerError means the payload was decoded (to choose a pool, or by fast-jwt): this cannot throw.
+    // A TokenIssuerError means the payload was decoded (to choose a pool, or before the signature check): this cannot throw.
     const iss = issuerOf(token)
     const tokenIssuer = typeof iss === 'string' ? scrub(iss.slice(0, 200)) : `(${typeof iss})`
     if (this.logged.has(tokenIssuer)) return
