@@ -52,8 +52,13 @@ export function supportFollowUp (api: AuthsignalApi, options: ResolvedOptions): 
     const syncing = async (): Promise<void> => {
       for (const a of removed) {
         const event = {
-          change: 'removed' as const, userId, userAuthenticatorId: a.userAuthenticatorId, verificationMethod: a.verificationMethod, at,
-          email: optional(a.email), phoneNumber: optional(a.phoneNumber)
+          change: 'removed' as const,
+          userId,
+          userAuthenticatorId: a.userAuthenticatorId,
+          verificationMethod: a.verificationMethod,
+          at,
+          email: optional(a.email),
+          phoneNumber: optional(a.phoneNumber)
         }
         await sync?.apply(event, request.log).catch((err: unknown) => {
           request.log.error({ userAuthenticatorId: a.userAuthenticatorId, reason: reasonOf(err) }, 'fastify-authsignal-cognito: the authenticator was removed but Cognito\'s attributes were not synced')

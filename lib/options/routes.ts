@@ -73,13 +73,15 @@ function resolveSupport (support: Record<string, unknown> | false, remove: Resol
   if (support === false) return false
   // The removal's lock (so a user's removal and an agent's never interleave) and its challenge action are the support routes' too.
   if (remove === false) fail('routes.support', 'needs routes.remove: support removals take its lock and its challengeAction')
-  if (support.requiredGroups === undefined) fail('routes.support.requiredGroups', 'required: the Cognito groups of the staff who may act on other users\' authenticators')
+  const groups = support.requiredGroups
+  if (groups === undefined) fail('routes.support.requiredGroups', 'required: the Cognito groups of the staff who may act on other users\' authenticators')
+  if (Array.isArray(groups) && groups.length === 0) fail('routes.support.requiredGroups', 'expected at least one group: with none, every signed-in user could act on other users\' authenticators')
   const path = routePath(support.path, 'routes.support.path', DEFAULTS.support.path)
   // The routes add `/:userId/…` under it: a parameter here would be read as the user id.
   if (path.includes(':') || path.includes('*')) fail('routes.support.path', 'expected a static path (no parameter or wildcard)')
   return {
     path: path.replace(/\/+$/, ''),
-    requiredGroups: stringList(support.requiredGroups, 'routes.support.requiredGroups', { allowEmpty: false }),
+    requiredGroups: stringList(groups, 'routes.support.requiredGroups'),
     requireChallenge: boolean(support.requireChallenge, 'routes.support.requireChallenge', DEFAULTS.support.requireChallenge)
   }
 }

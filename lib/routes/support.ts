@@ -56,7 +56,7 @@ function refuseInvalid (request: SupportRequest, userId: string): void {
 
 /** The target of a documented route: its params, as its schema checked them. */
 function paramsTarget (request: SupportRequest): Target {
-  const { userId = '', userAuthenticatorId } = request.params
+  const { userId, userAuthenticatorId } = request.params as { userId: string, userAuthenticatorId?: string }
   refuseInvalid(request, userId)
   return { userId, userAuthenticatorId }
 }
@@ -67,7 +67,7 @@ function rawTarget (request: SupportRequest): Target | undefined {
   const path = request.url.split('?')[0] as string
   if (!path.startsWith(base)) return undefined
   // Fastify has already refused (400 FST_ERR_BAD_URL) a path that does not decode.
-  const [userId = '', authenticators, id, ...rest] = path.slice(base.length).split('/').map(decodeURIComponent)
+  const [userId, authenticators, id, ...rest] = path.slice(base.length).split('/').map(decodeURIComponent) as [string, ...string[]]
   if (authenticators !== 'authenticators' || rest.length > 0) return undefined
   if (!USER_ID.test(userId)) throw new InvalidUserIdError()
   if (id !== undefined && !AUTHENTICATOR_ID.test(id)) throw new InvalidAuthenticatorIdError()
