@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import type { AuthenticatorChangeEvent } from '../index.js'
 import type { AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { ALICE, bearer, BOB, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls, type AppOptions } from './helpers.js'
+import { cognitoClient } from '../dev/cognito-local.js'
+import { ALICE, bearer, BOB, buildApp, closedPort, emulatorFor, emulatorOptions, issuerFor, upstreamCalls, type AppOptions } from './helpers.js'
 import { Capture, send, type Target } from './hostile/helpers.js'
 
 const issuer = await issuerFor(t)
@@ -195,6 +196,8 @@ t.test('malformed user ids, authenticator ids and reasons are 400 with their cod
   }
   const noBody = await send(s.app, { method: 'DELETE', path: `${SUPPORT}/${ALICE}/authenticators`, headers })
   t.equal(noBody.json().code, 'FST_AUTHSIGNAL_INVALID_REASON', 'no body at all')
+  const hugeChallenge = await remove(s, `${SUPPORT}/${ALICE}/authenticators`, { ...headers, 'x-authsignal-token': 'x'.repeat(8193) })
+  t.same([hugeChallenge.status, hugeChallenge.json().code], [400, 'FST_ERR_VALIDATION'], 'an over-long challenge token')
   t.same(s.emu.requests, [], 'no upstream call')
 })
 
@@ -215,7 +218,7 @@ t.test('user ids of 101 to 128 characters work on every route (past the router\'
   const missing = await remove(s, `${SUPPORT}/${long}/authenticators/nope`, challenged(s.emu))
   t.equal(missing.status, 404, 'an id the user does not have: 404')
   t.equal(missing.json().code, 'FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND')
-  for (const [method, path] of [['GET', `${SUPPORT}/${long}/other`], ['GET', `${SUPPORT}/${long}/authenticators/x`], ['DELETE', `${SUPPORT}/${long}/authenticators/x/y`], ['GET', `/AUTHENTICATORS/support/users/${long}/authenticators`]]) {
+  for (const [method, path] of [['GET', `${SUPPORT}/${long}/other`], ['GET', `${SUPPORT}/${long}/authenticators/x`], ['DELETE', `${SUPPORT}/${long}/authenticators/x/y`], ['GET', `${SUPPORT}/${long}/AUTHENTICATORS`]]) {
     t.equal((await send(s.app, { method: method as string, path: path as string, headers: bearer(agentToken()) })).status, 404, `${method} ${(path as string).slice(-30)}: 404`)
   }
 })
@@ -243,4 +246,24 @@ t.test('requireChallenge false: the group alone removes; contact details shown w
   t.equal((await remove(s, `${path}/${lone.userAuthenticatorId}`, bearer(token))).status, 204)
   const minted = await send(s.app, { method: 'POST', path: '/authenticators/challenge-token', headers: bearer(token) })
   t.equal(minted.status, 200, 'the challenge-token route is mounted with support on')
+})
+
+t.test('with Cognito unreachable the removals stand: a failed sign-out or sync is logged, and the answer says cognito=false', async t => {
+  const client = cognitoClient(`http://127.0.0.1:${await closedPort()}`)
+  t.teardown(() => client.destroy())
+  const s = await suite(t, { routes: { remove: { requireChallenge: false }, webhook: true, support: { requiredGroups: ['support'], requireChallenge: false } }, cognitoSync: { client }, revokeSessionsOnRemove: { cognito: client } })
+  s.emu.seedAuthenticator(ALICE, email)
+  const notASub = 'imported:alice'
+  s.emu.seedAuthenticator(notASub, sms)
+
+  const found = await remove(s, `${SUPPORT}/${ALICE}/authenticators`, bearer(agentToken()))
+  t.same(found.json(), { removed: 1 })
+  t.equal(found.headers['x-sessions-revoked'], 'cognito=false', 'the user lookup failed')
+  t.ok(s.capture.lines.some(l => l.includes('Cognito\'s attributes were not synced') && l.includes('Cognito refused ListUsers')), 'the sync failure is logged')
+
+  const unknown = await remove(s, `${SUPPORT}/${notASub}/authenticators`, bearer(agentToken()))
+  t.same(unknown.json(), { removed: 1 })
+  t.equal(unknown.headers['x-sessions-revoked'], 'cognito=false')
+  t.ok(s.capture.lines.some(l => l.includes('no Cognito user has this Authsignal user id')), 'no Cognito user for an id that is no sub')
+  t.same([s.emu.authenticators(ALICE), s.emu.authenticators(notASub)], [[], []], 'both removed')
 })

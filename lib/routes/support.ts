@@ -63,11 +63,11 @@ function paramsTarget (request: SupportRequest): Target {
 
 /** The target of a wildcard twin, from the raw path's segments; undefined when the path is none of the routes'. */
 function rawTarget (request: SupportRequest): Target | undefined {
-  const base = (request.routeOptions.url as string).slice(0, -1)
-  const path = request.url.split('?')[0] as string
-  if (!path.startsWith(base)) return undefined
-  // Fastify has already refused (400 FST_ERR_BAD_URL) a path that does not decode.
-  const [userId, authenticators, id, ...rest] = path.slice(base.length).split('/').map(decodeURIComponent) as [string, ...string[]]
+  // The segments past the route's own (`{prefix}{path}/*`); a path the router matched loosely (duplicate slashes)
+  // is misaligned here and ends in a 404. Fastify has already refused (400 FST_ERR_BAD_URL) a path that does not decode.
+  const before = (request.routeOptions.url as string).split('/').length - 1
+  const segments = (request.url.split('?')[0] as string).split('/').slice(before)
+  const [userId, authenticators, id, ...rest] = segments.map(decodeURIComponent) as [string, ...string[]]
   if (authenticators !== 'authenticators' || rest.length > 0) return undefined
   if (!USER_ID.test(userId)) throw new InvalidUserIdError()
   if (id !== undefined && !AUTHENTICATOR_ID.test(id)) throw new InvalidAuthenticatorIdError()
