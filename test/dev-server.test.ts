@@ -323,7 +323,7 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui',
     '/authenticators/support/users/{userId}/authenticators', '/authenticators/support/users/{userId}/authenticators/{userAuthenticatorId}',
     '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
-    'Swagger UI documents the host\'s routes, not the demo\'s')
+  'Swagger UI documents the host\'s routes, not the demo\'s')
 
   const [tokenLine, me, token, prebuilt, list, challengeToken, remove] = server.curlLines as [string, string, string, string, string, string, string]
   const run = (line: string, extra = ''): Promise<string> => sh(`${tokenLine}\n${extra}${line}`)
