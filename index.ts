@@ -45,7 +45,9 @@ export type {
   ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions, RemoveRouteOptions, RevokeSessionsOptions, SyncedAttribute, TokenRouteOptions,
   TokenUse, UserIdClaim, WebhookRouteOptions
 } from './lib/options/index.js'
+export type { SupportRouteOptions } from './lib/options/index.js'
 export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/events/change.js'
+export type { SupportActor } from './lib/events/change.js'
 export type { AuthenticatorSummary, PasskeySignal, PasskeySummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'

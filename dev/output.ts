@@ -25,6 +25,8 @@ export interface OutputInput {
   seeded: Array<{ userAuthenticatorId: string, verificationMethod: string }>
   /** The token route's freshSignInSec when the dev server sets one (FRESH_SIGN_IN_SEC); else the plugin's default. */
   freshSignInSec?: number
+  /** The support agent (cognito-local only): their access token, and the demo user's Authsignal id they help. */
+  agent?: { token: string, email: string, userId: string }
 }
 
 export interface DevOutput {
@@ -38,6 +40,11 @@ export interface DevOutput {
   enrolLines: string[]
   /** The removal's step-up challenge completed with the email OTP through the emulator's client API (empty with the real Authsignal). */
   stepUpLines: string[]
+  /**
+   * The lost-phone reset by the support agent (cognito-local only): AGENT_TOKEN=, USER_ID=, the support list, the agent's
+   * challenge token (AGENT_STEP_UP=), its email OTP challenge and verify (emulator only), then the reset.
+   */
+  supportLines: string[]
   /** Everything above, with headings, as printed. */
   banner: string
 }
@@ -83,10 +90,44 @@ function enrol (routes: string, clientApi: string, email: string): string[] {
 }
 
 // The step-up challenge with the user's email OTP, as @authsignal/browser's email.challenge() and verify() call it.
-function stepUp (clientApi: string): string[] {
+function stepUp (clientApi: string, variable = 'STEP_UP'): string[] {
   return [
-    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $STEP_UP"`,
-    assign('STEP_UP', `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $STEP_UP" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
+    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $${variable}"`,
+    assign(variable, `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $${variable}" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
+  ]
+}
+
+// The lost-phone reset: the agent lists the user's factors, completes a challenge of their own, then removes them all.
+function support (routes: string, clientApi: string | undefined, agent: NonNullable<OutputInput['agent']>): string[] {
+  const auth = '-H "Authorization: Bearer $AGENT_TOKEN"'
+  return [
+    `AGENT_TOKEN='${agent.token}'`,
+    `USER_ID='${agent.userId}'`,
+    `${JSON_OUT} ${routes}/support/users/$USER_ID/authenticators ${auth}`,
+    assign('AGENT_STEP_UP', `curl -sS -X POST ${routes}/challenge-token ${auth}`, 'authsignalToken'),
+    ...(clientApi === undefined ? [] : stepUp(clientApi, 'AGENT_STEP_UP')),
+    `${JSON_OUT} -X DELETE ${routes}/support/users/$USER_ID/authenticators ${auth} -H "x-authsignal-token: $AGENT_STEP_UP" ${JSON_BODY} ` +
+      '-d \'{"reason":"lost phone; identity checked on a video call"}\''
+  ]
+}
+
+function supportBanner (lines: string[], agent: NonNullable<OutputInput['agent']>, emulated: boolean): string[] {
+  return [
+    '',
+    `A lost phone: the support agent (${agent.email}, in the example app's support group) resets the demo user's authenticators:`,
+    '',
+    lines[0] as string,
+    lines[1] as string,
+    '# 1. the user\'s factors, masked as the user sees them',
+    lines[2] as string,
+    '# 2. a challenge token for the agent: the agent completes a challenge of their own',
+    lines[3] as string,
+    ...(emulated
+      ? ['# 3. challenge the agent\'s email OTP: the code appears in this console', lines[4] as string,
+          '# 4. CODE=<the 6 digits printed here>, then verify: AGENT_STEP_UP becomes the verified token', lines[5] as string]
+      : ['# 3. complete it with a client SDK as the agent, AGENT_STEP_UP=<the token it returns>']),
+    '# then reset: every factor of the user goes, each logged with the agent and the reason ({"removed":n})',
+    lines.at(-1) as string
   ]
 }
 
@@ -107,6 +148,7 @@ export function devOutput (input: OutputInput): DevOutput {
   const emulated = input.authsignal.kind === 'emulator'
   const enrolLines = emulated ? enrol(routes, `${input.authsignal.apiUrl}/client`, input.email) : []
   const stepUpLines = emulated ? stepUp(`${input.authsignal.apiUrl}/client`) : []
+  const supportLines = input.agent === undefined ? [] : support(routes, emulated ? `${input.authsignal.apiUrl}/client` : undefined, input.agent)
 
   const c = input.cognito
   const a = input.authsignal
@@ -174,6 +216,7 @@ export function devOutput (input: OutputInput): DevOutput {
       enrolLines[4] as string
     )
   }
+  if (input.agent !== undefined) lines.push(...supportBanner(supportLines, input.agent, emulated))
   lines.push('', 'Ctrl-C stops everything.')
-  return { curlLines, enrolLines, stepUpLines, banner: lines.join('\n') }
+  return { curlLines, enrolLines, stepUpLines, supportLines, banner: lines.join('\n') }
 }

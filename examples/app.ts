@@ -11,6 +11,9 @@ import type { Redis } from 'ioredis'
 import authenticatorsPlugin, { redisLock, safeLoggerOptions, type AuthenticatorChangeHook, type CognitoAdminClient } from '../index.js'
 import { registerOpenApi } from './openapi.js'
 
+/** The Cognito group whose members may list and reset other users' authenticators (routes.support). */
+export const SUPPORT_GROUP = 'support-agents'
+
 export interface ExampleAppConfig {
   userPoolId: string
   clientId: string
@@ -60,13 +63,16 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
       list: { passkeyRpId: config.passkeyRpId },
       remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
       // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.
-      webhook: shared === undefined ? true : { store: shared }
+      webhook: shared === undefined ? true : { store: shared },
+      // Staff in this group help a user who lost their phone: list and reset their factors, with a challenge of their own.
+      support: { requiredGroups: [SUPPORT_GROUP] }
     },
     ...(config.cognitoAdmin !== undefined && { cognitoSync: { client: config.cognitoAdmin } }),
     // After a removal through the app, the user's Authsignal sessions end too.
     revokeSessionsOnRemove: { authsignal: true },
     onAuthenticatorChange: async (change) => {
-      app.log.info({ change }, 'authenticator changed')
+      // A support agent's free-text reason stays out of this line (the plugin's audit line writes it, redacted).
+      app.log.info({ change: { ...change, actor: change.actor && { userId: change.actor.userId } } }, 'authenticator changed')
       await config.onAuthenticatorChange?.(change)
     }
   })

@@ -28,12 +28,15 @@ export const MachineTokenError = createError('FST_COGNITO_MACHINE_TOKEN', 'A mac
 export const ChallengeRequiredError = createError<[string]>('FST_AUTHSIGNAL_CHALLENGE_REQUIRED', 'A completed Authsignal challenge is required: %s', 403)
 // Authsignal's rules answered BLOCK or REVIEW_REQUIRED for the tracked action: no token, no URL.
 export const ActionBlockedError = createError<[string]>('FST_AUTHSIGNAL_ACTION_BLOCKED', 'Authsignal\'s rules refused this action (%s)', 403)
+export const SupportOwnUserError = createError('FST_AUTHSIGNAL_SUPPORT_OWN_USER', 'The support routes act on other users: use your own authenticator routes', 403)
 
 // 503: the user pool's keys cannot be had, so no token can be judged.
 export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAVAILABLE', 'The user pool\'s signing keys are unavailable: %s', 503)
 
 // Route input.
 export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 100 characters of A-Z a-z 0-9 _ -', 400)
+export const InvalidUserIdError = createError('FST_AUTHSIGNAL_INVALID_USER_ID', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ : + - (not . or .. alone)', 400)
+export const InvalidReasonError = createError('FST_AUTHSIGNAL_INVALID_REASON', 'The body must be { "reason": a string of 1 to 500 characters }', 400)
 export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_ALLOWED', 'redirectUrl is not one of the allowed redirect URLs', 400)
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
 export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed (recovery codes do not count as one, nor an enrolment never verified)', 409)

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import authenticatorsPlugin from '../index.js'
+import authenticatorsPlugin, { type AuthenticatorsPluginOptions } from '../index.js'
 import { DOCUMENTATION_PREFIX, registerOpenApi } from '../examples/openapi.js'
 
 interface Operation {
@@ -38,7 +38,7 @@ const ROUTES = [
   { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] }
 ] as const
 
-async function documentedApp (t: Test) {
+async function documentedApp (t: Test, extra: Partial<AuthenticatorsPluginOptions> = {}) {
   const app = Fastify()
   t.teardown(() => app.close())
   await registerOpenApi(app)
@@ -46,7 +46,8 @@ async function documentedApp (t: Test) {
     // Nothing listens on port 9: the document needs no keys and no Authsignal.
     cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client', jwksUri: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 200 },
     authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' },
-    openapi: { securityScheme: 'bearerAuth' }
+    openapi: { securityScheme: 'bearerAuth' },
+    ...extra
   })
   await app.ready()
   return { app, doc: app.swagger() as unknown as Document }
@@ -310,4 +311,66 @@ t.test('GET /documentation/json serves the document; /documentation serves Swagg
   const ui = await app.inject({ method: 'GET', url: `${DOCUMENTATION_PREFIX}/` })
   t.equal(ui.statusCode, 200)
   t.match(ui.body, /swagger-ui/i)
+})
+
+// The support routes: their own tag, exact schemas, and their wildcard twins (user ids past the router's
+// maxParamLength) left out of the document.
+const USERS = '/authenticators/support/users/{userId}/authenticators'
+const ONE = `${USERS}/{userAuthenticatorId}`
+
+async function supportDocument (t: Test): Promise<Document & { tags: Array<{ name: string }> }> {
+  return (await documentedApp(t, { routes: { support: { requiredGroups: ['support-agents'] } } })).doc as Document & { tags: Array<{ name: string }> }
+}
+
+t.test('the document with support on is valid OpenAPI, and the support routes are the three documented ones', async t => {
+  const doc = await supportDocument(t)
+  t.same(await validate(doc), [], 'valid')
+  t.same(Object.keys(doc.paths).filter(p => p.includes('/support/')).sort(), [USERS, ONE], 'no wildcard twin')
+  t.same(Object.keys(doc.paths[USERS] ?? {}).sort(), ['delete', 'get'])
+  t.same(Object.keys(doc.paths[ONE] ?? {}), ['delete'])
+  t.ok(doc.paths['/authenticators/challenge-token']?.post, 'the challenge-token route is documented with support on')
+  t.ok(doc.tags.some(tag => tag.name === 'support'), 'the example declares the support tag')
+})
+
+t.test('each support route: its own tag, the bearer scheme, the groups and the challenge in its description, its answers', async t => {
+  const doc = await supportDocument(t)
+  const routes: Array<[string, string, string[]]> = [
+    [USERS, 'get', ['200', '400', '401', '403', '502', '503', '504']],
+    [ONE, 'delete', ['204', '400', '401', '403', '404', '502', '503', '504']],
+    [USERS, 'delete', ['200', '400', '401', '403', '502', '503', '504']]
+  ]
+  for (const [path, method, statuses] of routes) {
+    const op = doc.paths[path]?.[method] as Operation
+    const name = `${method.toUpperCase()} ${path}`
+    t.same(op.tags, ['support'], name)
+    t.same(op.security, [{ bearerAuth: [] }], name)
+    t.match(op.description, 'support-agents', `${name}: names the groups`)
+    t.same(Object.keys(op.responses).sort(), statuses.sort(), name)
+    t.same(op.parameters?.find(p => p.name === 'userId'), {
+      in: 'path',
+      name: 'userId',
+      required: true,
+      schema: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._@:+-]{1,128}$' },
+      description: 'The Authsignal user id (a pool\'s userIdPrefix + its claim)'
+    }, `${name}: userId`)
+  }
+  for (const op of [doc.paths[ONE]?.delete, doc.paths[USERS]?.delete] as Operation[]) {
+    t.match(op.description, 'Needs the token of a `removeAuthenticator` challenge the caller completed themselves, in `x-authsignal-token`.')
+    t.match(op.responses['403']?.description, 'their own completed challenge is missing or not valid')
+    t.same(op.requestBody?.content['application/json']?.schema, {
+      type: 'object',
+      required: ['reason'],
+      additionalProperties: false,
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 500, description: 'Why: written to the audit log line and told to onAuthenticatorChange' } }
+    })
+    t.match(op.parameters?.find(p => p.in === 'header'), { name: 'x-authsignal-token', required: false, schema: { type: 'string', maxLength: 8192 } })
+  }
+  t.same(doc.paths[ONE]?.delete?.parameters?.find(p => p.name === 'userAuthenticatorId')?.schema, { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' })
+  t.same(doc.paths[USERS]?.delete?.responses['200']?.content?.['application/json']?.schema, {
+    type: 'object', required: ['removed'], additionalProperties: false, properties: { removed: { type: 'integer', description: 'How many authenticators were removed' } }
+  })
+  t.match(doc.paths[USERS]?.get?.responses['200']?.content?.['application/json']?.schema, {
+    type: 'object', required: ['authenticators'], properties: { authenticators: { type: 'array', items: { required: ['userAuthenticatorId', 'verificationMethod', 'createdAt'] } } }
+  })
+  t.equal(doc.paths[USERS]?.get?.requestBody, undefined, 'the list takes no body')
 })

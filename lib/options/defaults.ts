@@ -15,6 +15,7 @@ export const DEFAULTS = {
   list: { path: '/', showContactDetails: false },
   remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
   challengeToken: { path: '/challenge-token' },
+  support: { path: '/support/users', requireChallenge: true },
   webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65_536, dedupeWindowSec: 86_400 },
   onAuthenticatorChangeTimeoutMs: 1000,
   cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify' }

@@ -106,6 +106,16 @@ export interface RemoveRouteOptions {
   lockWaitMs?: number
 }
 
+/** Staff routes to list and remove another user's authenticators (DESIGN.md, "Support"). */
+export interface SupportRouteOptions {
+  /** Every one of these Cognito groups must be in the caller's `cognito:groups` (403 otherwise). Required, non-empty. */
+  requiredGroups: string[]
+  /** The caller completes a challenge of their own (`routes.remove.challengeAction`) before each removal. Default true. */
+  requireChallenge?: boolean
+  /** Under `prefix`; the routes are `{path}/:userId/authenticators[/:userAuthenticatorId]`. Default `'/support/users'`. */
+  path?: string
+}
+
 export interface OpenApiOptions {
   /**
    * The name of the bearer scheme each route's security requirement references in a host's @fastify/swagger
@@ -132,6 +142,8 @@ export interface AuthenticatorsPluginOptions {
     challengeToken?: ChallengeTokenRouteOptions | boolean
     /** Authsignal's signed webhooks. Off by default; `true` or an object mounts it. */
     webhook?: WebhookRouteOptions | boolean
+    /** Staff routes for a user who lost their factors. Off by default; needs `routes.remove` (its lock and challenge action). */
+    support?: SupportRouteOptions | false
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
@@ -189,6 +201,13 @@ export interface ResolvedRoutes {
   /** Tracks `action` (the remove route's `challengeAction`, never taken from the request). */
   challengeToken: { path: string, action: string } | false
   webhook: ResolvedWebhookRoute | false
+  support: ResolvedSupportRoute | false
+}
+
+export interface ResolvedSupportRoute {
+  path: string
+  requiredGroups: string[]
+  requireChallenge: boolean
 }
 
 export interface ResolvedOpenApi { securityScheme: string }

@@ -1,11 +1,13 @@
 // Mounts the routes that are turned on, under the plugin's prefix.
 import type { FastifyInstance } from 'fastify'
 import { challengeTokenRoute } from './challenge-token.js'
+import type { ResolvedRemoveRoute } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { listRoute } from './list.js'
 import { declareSecurityScheme } from './openapi.js'
 import { prebuiltUiRoute } from './prebuilt-ui.js'
 import { removeRoute } from './remove.js'
+import { supportRoutes } from './support.js'
 import { tokenRoute } from './token.js'
 import { webhookRoute } from './webhook.js'
 
@@ -18,4 +20,6 @@ export async function authenticatorRoutes (fastify: FastifyInstance, context: Ro
   if (routes.remove) removeRoute(fastify, routes.remove, context)
   if (routes.challengeToken) challengeTokenRoute(fastify, routes.challengeToken, context)
   if (routes.webhook) webhookRoute(fastify, routes.webhook, context)
+  // Options refuse routes.support without routes.remove: support removals take its lock and challenge action.
+  if (routes.support) supportRoutes(fastify, routes.support, routes.remove as ResolvedRemoveRoute, context)
 }

@@ -5,6 +5,7 @@ import authenticatorsPlugin, {
   authenticatorsPlugin as named, memoryLock, removalWorstCaseMs, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
   type AuthenticatorSummary, type CognitoClaims, type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
+import type { SupportActor, SupportRouteOptions } from '../../index.js'
 import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer, type EmulatorRule } from '../../lib/testing/index.js'
 
 describe('fastify-authsignal-cognito types', () => {
@@ -91,7 +92,18 @@ describe('fastify-authsignal-cognito types', () => {
     expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { webhook: true } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, cognitoSync: { client, attributes: ['name'] } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, onAuthenticatorChange: 'notify' })
-    expect<AuthenticatorChangeEvent['source']>().type.toBe<'route' | 'webhook'>()
+    expect<AuthenticatorChangeEvent['source']>().type.toBe<'route' | 'webhook' | 'support'>()
+  })
+
+  test('routes.support: requiredGroups is required; the hook\'s event names the actor', () => {
+    const required = { cognito: { userPoolId: 'x', clientId: 'c' }, authsignal: {} }
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { support: { requiredGroups: ['support'], requireChallenge: false, path: '/staff' } } })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { support: false as const } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { support: { requireChallenge: true } } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { support: true } })
+    expect<SupportRouteOptions['requiredGroups']>().type.toBe<string[]>()
+    expect<AuthenticatorChangeEvent['actor']>().type.toBe<SupportActor | undefined>()
+    expect<SupportActor>().type.toBe<{ userId: string, reason: string }>()
   })
 
   test('the testing helpers are typed', () => {
