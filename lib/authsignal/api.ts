@@ -43,6 +43,8 @@ export interface ChallengeResult {
   action?: string
   idempotencyKey?: string
   verificationMethod?: string
+  /** When the challenge reached its state (ISO 8601): how old the step-up is. */
+  stateUpdatedAt?: string
 }
 
 /** Request context passed on to Authsignal's risk rules with each tracked action. */

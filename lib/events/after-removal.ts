@@ -14,7 +14,9 @@ import { notifyChange } from './change.js'
 
 export const REVOKED_HEADER = 'x-sessions-revoked'
 
-export type RemovalFollowUp = (request: FastifyRequest, reply: FastifyReply, userId: string, removed: UpstreamAuthenticator, claims: VerifiedUser) => Promise<void>
+/** `stepUpMethod`: the method of the challenge that allowed the removal, where known. */
+export type RemovalFollowUp = (request: FastifyRequest, reply: FastifyReply, userId: string, removed: UpstreamAuthenticator, claims: VerifiedUser,
+  stepUpMethod?: string) => Promise<void>
 
 export function removalFollowUp (api: AuthsignalApi, options: ResolvedOptions): RemovalFollowUp {
   const { revoke, onChange, hookTimeoutMs } = options.events
@@ -29,7 +31,7 @@ export function removalFollowUp (api: AuthsignalApi, options: ResolvedOptions): 
     }))])
   }
 
-  return async (request, reply, userId, removed, claims) => {
+  return async (request, reply, userId, removed, claims, stepUpMethod) => {
     const revoking = revocations.map(async ([name, revokeFor]) => {
       const ok = await revokeFor(userId, claims).then(() => true, (err: unknown) => {
         request.log.error({ revocation: name, reason: reasonOf(err) }, 'fastify-authsignal-cognito: the authenticator was removed but the sessions were not revoked')
@@ -44,7 +46,9 @@ export function removalFollowUp (api: AuthsignalApi, options: ResolvedOptions): 
       userAuthenticatorId: removed.userAuthenticatorId,
       at: new Date().toISOString(),
       source: 'route',
-      requestId: request.id
+      requestId: request.id,
+      ipAddress: request.ip,
+      ...(stepUpMethod !== undefined && { stepUpMethod })
     }, request.log, hookTimeoutMs)])
     if (results.length > 0) reply.header(REVOKED_HEADER, results.join(', '))
   }

@@ -22,6 +22,10 @@ export interface AuthenticatorChangeEvent {
   requestId: string
   /** The webhook event's id (source `'webhook'` only): the same for every delivery of one event. */
   eventId?: string
+  /** The IP address of the request that removed it (source `'route'` only; Fastify's `request.ip`, so `trustProxy` applies). */
+  ipAddress?: string
+  /** The method of the step-up challenge that allowed the removal (source `'route'`, where Authsignal says), e.g. `'PASSKEY'`. */
+  stepUpMethod?: string
 }
 
 export type AuthenticatorChangeHook = (change: AuthenticatorChangeEvent) => void | Promise<void>

@@ -12,7 +12,7 @@ export const DEFAULTS = {
   token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators' },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
-  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
+  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: true, challengeAction: 'removeAuthenticator', maxChallengeAgeSec: 300, lockWaitMs: 3000 },
   challengeToken: { path: '/challenge-token' },
   webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65_536, dedupeWindowSec: 86_400 },
   onAuthenticatorChangeTimeoutMs: 1000,

@@ -11,7 +11,7 @@ const ROUTE_KEYS = {
   token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails', 'passkeyRpId'],
-  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
+  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'maxChallengeAgeSec', 'lock', 'lockWaitMs'],
   challengeToken: ['path'],
   webhook: WEBHOOK_KEYS
 } as const
@@ -61,6 +61,7 @@ function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): Res
     protectLast: boolean(remove.protectLast, 'routes.remove.protectLast', DEFAULTS.remove.protectLast),
     requireChallenge: boolean(remove.requireChallenge, 'routes.remove.requireChallenge', DEFAULTS.remove.requireChallenge),
     challengeAction: action(remove.challengeAction, 'routes.remove.challengeAction', DEFAULTS.remove.challengeAction),
+    maxChallengeAgeSec: integer(remove.maxChallengeAgeSec, 'routes.remove.maxChallengeAgeSec', DEFAULTS.remove.maxChallengeAgeSec, 1, 3600),
     lock,
     lockWaitMs: integer(remove.lockWaitMs, 'routes.remove.lockWaitMs', DEFAULTS.remove.lockWaitMs, 0, 60_000),
     leaseMs: lock.leaseMs ?? needed

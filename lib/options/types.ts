@@ -86,11 +86,14 @@ export interface RemoveRouteOptions {
   protectLast?: boolean
   /**
    * Demand an Authsignal token of a challenge completed with another factor than the one removed, in the
-   * `x-authsignal-token` header. Default false.
+   * `x-authsignal-token` header, each challenge allowing one removal. Default true; `false` lets a Cognito
+   * token alone remove a factor, which is all a stolen session would need (not recommended).
    */
   requireChallenge?: boolean
   /** The action that challenge must be for. Default `'removeAuthenticator'`. */
   challengeAction?: string
+  /** A challenge completed longer ago than this (Authsignal's `stateUpdatedAt`) is refused (403). Default 300, at most 3600. */
+  maxChallengeAgeSec?: number
   /** Where removals of one user are serialised: `redisLock(…)` or `dynamoDbLock(…)` for several instances. Default: in this process. */
   lock?: LockStore
   /** How long a removal waits for the user's lock held by another, in ms, before a 503. Default 3000. */
@@ -166,6 +169,7 @@ export interface ResolvedRemoveRoute {
   protectLast: boolean
   requireChallenge: boolean
   challengeAction: string
+  maxChallengeAgeSec: number
   lock: LockStore
   lockWaitMs: number
   /** How long the lock is held at most: longer than the work it guards (see lib/stores/user-lock.ts). */

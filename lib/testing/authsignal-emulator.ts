@@ -59,11 +59,12 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
       return { authenticator: store.addAuthenticator(userId, { verificationMethod: 'RECOVERY_CODE' }), codes: [...codes] }
     },
     setFault: shell.setFault,
-    completeChallenge: (userId, action, verificationMethod, userAuthenticatorId) => {
+    completeChallenge: (userId, action, verificationMethod, userAuthenticatorId, completedAt) => {
       const by = userAuthenticatorId === undefined ? undefined : store.find(userId, userAuthenticatorId)
       if (userAuthenticatorId !== undefined && by === undefined) throw new Error(`completeChallenge: ${userId} has no authenticator ${userAuthenticatorId}`)
       const record = store.createAction(userId, action, {}, 'CHALLENGE_REQUIRED')
       store.succeed(record, by, verificationMethod ?? by?.verificationMethod ?? 'EMAIL_OTP')
+      if (completedAt !== undefined) record.stateUpdatedAt = completedAt
       return tokens.issue(record)
     },
     reset: () => {

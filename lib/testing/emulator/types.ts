@@ -118,7 +118,8 @@ export interface AuthsignalEmulator {
   // Creates an action in state CHALLENGE_SUCCEEDED and returns its token (step-up tests). With
   // userAuthenticatorId (one of the user's), that authenticator completed it: it becomes the action's
   // verifiedByAuthenticatorId, its lastVerifiedAt moves, and verificationMethod defaults to its method.
-  completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string): string
+  // With completedAt (ISO 8601), the challenge says it was completed then (its stateUpdatedAt): an aged step-up.
+  completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string, completedAt?: string): string
   // Gives the user a RECOVERY_CODE authenticator, as Authsignal lists recovery codes, and returns it with
   // the codes (default: ten random ones). The codes are for show: no emulated route verifies them.
   seedRecoveryCodes (userId: string, codes?: string[]): { authenticator: UserAuthenticator, codes: string[] }
