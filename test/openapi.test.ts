@@ -35,7 +35,8 @@ const ROUTES = [
   { path: '/authenticators/token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] },
   { path: '/authenticators/prebuilt-ui', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
   { path: '/authenticators/', method: 'get', success: '200', errors: ['401', '403', '502', '503', '504'] },
-  { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] }
+  { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] },
+  { path: '/authenticators/challenge-token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] }
 ] as const
 
 async function documentedApp (t: Test) {
@@ -94,7 +95,7 @@ t.test('the example app\'s document is valid OpenAPI', async t => {
   t.same(await validate(doc), [])
 })
 
-t.test('the document: info, the bearerAuth scheme, the four routes and nothing else of the plugin', async t => {
+t.test('the document: info, the bearerAuth scheme, the five routes (the step-up\'s token route is on by default) and nothing else of the plugin', async t => {
   const { doc } = await documentedApp(t)
   t.match(doc.openapi, /^3\./)
   t.match(doc.info, { title: 'fastify-authsignal-cognito', version: /^\d+\.\d+\.\d+/ })

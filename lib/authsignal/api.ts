@@ -47,8 +47,8 @@ export interface ChallengeResult {
   stateUpdatedAt?: string
 }
 
-/** Request context passed on to Authsignal's risk rules with each tracked action. */
-export interface TrackContext { ipAddress: string, userAgent: string | undefined }
+/** Request context passed on to Authsignal's risk rules with each tracked action (the guide's app may add the user's email and phone). */
+export interface TrackContext { ipAddress: string, userAgent: string | undefined, email?: string, phoneNumber?: string }
 
 /** The string fields of an authenticator the plugin reads (each may be absent or null). */
 export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const

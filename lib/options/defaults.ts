@@ -14,9 +14,10 @@ export const DEFAULTS = {
   list: { path: '/', showContactDetails: false },
   remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: true, challengeAction: 'removeAuthenticator', maxChallengeAgeSec: 300, lockWaitMs: 3000 },
   challengeToken: { path: '/challenge-token' },
+  verify: { path: '/verify' },
   webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65_536, dedupeWindowSec: 86_400 },
   onAuthenticatorChangeTimeoutMs: 1000,
-  cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify' }
+  cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify', replaceVerified: false }
 } as const
 
 /** aws-jwt-verify's shape for a Cognito pool id: the region, an underscore, the id. */

@@ -13,7 +13,8 @@ const ROUTE_KEYS = {
   list: ['path', 'showContactDetails', 'passkeyRpId'],
   remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'maxChallengeAgeSec', 'lock', 'lockWaitMs'],
   challengeToken: ['path'],
-  webhook: WEBHOOK_KEYS
+  webhook: WEBHOOK_KEYS,
+  verify: ['path']
 } as const
 
 // A WebAuthn RP id is a domain: the page's host or a registrable suffix of it, never an IP address.
@@ -68,6 +69,10 @@ function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): Res
   }
 }
 
+function resolveVerify (verify: Record<string, unknown> | false): ResolvedRoutes['verify'] {
+  return verify && { path: routePath(verify.path, 'routes.verify.path', DEFAULTS.verify.path) }
+}
+
 export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoutes {
   if (value !== undefined && !isObject(value)) fail('routes', 'expected an object')
   const routes = value ?? {}
@@ -106,6 +111,8 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
       action: resolvedRemove.challengeAction
     },
     // Off unless asked for: a route that changes things on an unauthenticated POST must be chosen.
-    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook'))
+    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook')),
+    // Off unless asked for: it writes to Cognito (with cognitoSync's client, checked with the events' options).
+    verify: resolveVerify(routes.verify === undefined ? false : routeOptions(routes, 'verify'))
   }
 }

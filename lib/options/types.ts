@@ -65,6 +65,11 @@ export interface PrebuiltUiRouteOptions {
   allowedRedirectUrls?: string[]
 }
 
+export interface VerifyRouteOptions {
+  /** Under `prefix`. Default `'/verify'`. */
+  path?: string
+}
+
 export interface ListRouteOptions {
   path?: string
   /** Show email addresses and phone numbers in full instead of masked. Default false. */
@@ -126,6 +131,11 @@ export interface AuthenticatorsPluginOptions {
     challengeToken?: ChallengeTokenRouteOptions | boolean
     /** Authsignal's signed webhooks. Off by default; `true` or an object mounts it. */
     webhook?: WebhookRouteOptions | boolean
+    /**
+     * `POST {prefix}/verify` (the guide's Lambda): copies the caller's verified email / phone number from their
+     * authenticators to Cognito, fill-only as `cognitoSync` does (204). Off by default; needs `cognitoSync`.
+     */
+    verify?: VerifyRouteOptions | boolean
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
@@ -133,7 +143,7 @@ export interface AuthenticatorsPluginOptions {
   onAuthenticatorChange?: AuthenticatorChangeHook
   /** How long a request waits for `onAuthenticatorChange` at most, in ms. Default 1000. */
   onAuthenticatorChangeTimeoutMs?: number
-  /** Keeps the user's Cognito `email` / `phone_number` (+ `_verified`) in step with their Authsignal authenticators. Needs `routes.webhook`. */
+  /** Keeps the user's Cognito `email` / `phone_number` (+ `_verified`) in step with their Authsignal authenticators. Needs `routes.webhook` or `routes.verify`. */
   cognitoSync?: CognitoSyncOptions
   /** After the remove route deletes an authenticator, ends the user's sessions. */
   revokeSessionsOnRemove?: RevokeSessionsOptions
@@ -184,6 +194,8 @@ export interface ResolvedRoutes {
   /** Tracks `action` (the remove route's `challengeAction`, never taken from the request). */
   challengeToken: { path: string, action: string } | false
   webhook: ResolvedWebhookRoute | false
+  /** The guide's sync on demand (`POST {prefix}/verify`); needs `cognitoSync`. */
+  verify: { path: string } | false
 }
 
 export interface ResolvedOpenApi { securityScheme: string | undefined }
@@ -228,6 +240,12 @@ export interface CognitoSyncOptions {
    * `email_verified` / `phone_number_verified` to false (the address itself stays); `'keep'` leaves both. Default `'unverify'`.
    */
   onRemove?: 'unverify' | 'keep'
+  /**
+   * Replace a verified Cognito `email` / `phone_number` with the address of the user's most recently verified
+   * authenticator. Default false: only an empty or unverified attribute is filled. Risk: anyone who can enrol a
+   * factor for the user (a stolen session) makes their own address the one Cognito sends password resets to.
+   */
+  replaceVerified?: boolean
 }
 
 export interface RevokeSessionsOptions {
@@ -249,6 +267,7 @@ export interface ResolvedCognitoSync {
   client: CognitoAdminClient
   attributes: SyncedAttribute[]
   onRemove: 'unverify' | 'keep'
+  replaceVerified: boolean
 }
 
 export interface ResolvedEvents {

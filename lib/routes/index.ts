@@ -6,6 +6,7 @@ import { listRoute } from './list.js'
 import { prebuiltUiRoute } from './prebuilt-ui.js'
 import { removeRoute } from './remove.js'
 import { tokenRoute } from './token.js'
+import { verifyRoute } from './verify.js'
 import { webhookRoute } from './webhook.js'
 
 export async function authenticatorRoutes (fastify: FastifyInstance, context: RouteContext): Promise<void> {
@@ -16,4 +17,5 @@ export async function authenticatorRoutes (fastify: FastifyInstance, context: Ro
   if (routes.remove) removeRoute(fastify, routes.remove, context)
   if (routes.challengeToken) challengeTokenRoute(fastify, routes.challengeToken, context)
   if (routes.webhook) webhookRoute(fastify, routes.webhook, context)
+  if (routes.verify) verifyRoute(fastify, routes.verify, context)
 }

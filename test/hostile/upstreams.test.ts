@@ -24,11 +24,12 @@ const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const authsignal = { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: TIMEOUT_MS }
 const cognito = cognitoOptions(issuer)
-// Three registrations: as the README shows; with step-up on removals; with a host-supplied SDK instance.
+// Three registrations: removals with the Cognito token alone (requireChallenge: false); with the step-up (the
+// default); with a host-supplied SDK instance.
 const hosted = new Authsignal({ apiSecretKey: emu.secret, apiUrl: emu.apiUrl, retries: 0 })
 const app = await startApp(t, capture, [
-  { cognito, authsignal },
-  { cognito, authsignal, prefix: '/stepup', routes: { remove: { requireChallenge: true } } },
+  { cognito, authsignal, routes: { remove: { requireChallenge: false } } },
+  { cognito, authsignal, prefix: '/stepup' },
   { cognito, authsignal: { client: hosted, timeoutMs: TIMEOUT_MS }, prefix: '/hosted' }
 ])
 const auth = { authorization: `Bearer ${capture.keep(issuer.mint({ sub: ALICE }))}` }
