@@ -22,7 +22,7 @@ export interface ExampleAppConfig {
   logger?: Exclude<FastifyServerOptions['logger'], boolean>
   /** Shares the rate limit, the removal lock and the webhook events acted on with every instance on this Redis. Default: in this process. */
   redis?: Redis
-  /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
+  /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default true, as the plugin's. */
   requireChallenge?: boolean
   /** The WebAuthn RP id of the app's passkeys: the list then carries what the browser's Signal API needs. Default: none. */
   passkeyRpId?: string
@@ -55,7 +55,7 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     openapi: { securityScheme: 'bearerAuth' },
     routes: {
       list: { passkeyRpId: config.passkeyRpId },
-      remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
+      remove: { requireChallenge: config.requireChallenge !== false, ...(shared !== undefined && { lock: shared }) },
       // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.
       webhook: shared === undefined ? true : { store: shared }
     },

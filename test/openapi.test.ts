@@ -32,7 +32,7 @@ const ERROR_SCHEMA = {
 // Where each route lives with the default prefix, and the error answers it declares. (Fastify registers a
 // prefix's '/' route as both '/authenticators' and '/authenticators/'; @fastify/swagger lists the latter.)
 const ROUTES = [
-  { path: '/authenticators/token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] },
+  { path: '/authenticators/token', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
   { path: '/authenticators/prebuilt-ui', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
   { path: '/authenticators/', method: 'get', success: '200', errors: ['401', '403', '502', '503', '504'] },
   { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] },
@@ -132,7 +132,9 @@ t.test('request and success schemas', async t => {
 
   const token = doc.paths['/authenticators/token']?.post
   t.match(json(token, '200'), { type: 'object', required: ['authsignalToken'], properties: { authsignalToken: { type: 'string' } } })
-  t.notOk(token?.requestBody, 'no body')
+  t.match(token?.requestBody?.content['application/json']?.schema, {
+    type: 'object', properties: { email: { type: 'string', maxLength: 254 }, phoneNumber: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' } }
+  }, 'the guide\'s optional { email, phoneNumber }')
 
   const prebuilt = doc.paths['/authenticators/prebuilt-ui']?.post
   t.match(prebuilt?.requestBody?.content['application/json']?.schema, {

@@ -315,7 +315,7 @@ t.test('the webhook route is not in the OpenAPI document, which stays valid', as
   })
   await documented.ready()
   const doc = documented.swagger() as { paths: Record<string, unknown> }
-  t.same(Object.keys(doc.paths).sort(), ['/authenticators/', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}'])
+  t.same(Object.keys(doc.paths).sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}'])
   const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)))
   t.ok(result.valid, 'valid OpenAPI')
 })
