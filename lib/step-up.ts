@@ -54,15 +54,16 @@ export class StepUp {
       throw refuse('the challenge token is not valid for this user and action')
     }
     // Without its key it could not be recorded as used, without its time not judged fresh: refused, not trusted.
-    if (result.idempotencyKey === undefined || result.idempotencyKey === '') throw refuse('Authsignal did not name the challenge')
+    if ((result.idempotencyKey ?? '') === '') throw refuse('Authsignal did not name the challenge')
     const completedAt = Date.parse(result.stateUpdatedAt ?? '')
     if (Number.isNaN(completedAt)) throw refuse('Authsignal did not say when the challenge was completed')
     if (Date.now() - completedAt > maxAgeSec * 1000) throw refuse(`it was completed more than ${maxAgeSec} s ago: complete a new one`)
     // validateChallenge names the method but not the authenticator; the user's actions name it (when Authsignal knows).
-    const done = await this.api.findAction(userId, action, result.idempotencyKey)
+    const idempotencyKey = result.idempotencyKey as string
+    const done = await this.api.findAction(userId, action, idempotencyKey)
     return {
       userId,
-      idempotencyKey: result.idempotencyKey,
+      idempotencyKey,
       completedAt,
       verifiedBy: done?.verifiedByAuthenticatorId ?? undefined,
       method: done?.verificationMethod ?? result.verificationMethod

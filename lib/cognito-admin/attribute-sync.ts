@@ -78,7 +78,8 @@ export class AttributeSync {
     if (chosen !== undefined) {
       const address = chosen[field] as string
       const now = this.options.replaceVerified ? undefined : await attributes()
-      if (now === undefined || now[verified] !== 'true' || (now[attribute] ?? '') === '' || now[attribute] === address) {
+      // An empty attribute is never marked verified: "not verified" covers it.
+      if (now === undefined || now[verified] !== 'true' || now[attribute] === address) {
         return await this.write(user, { [attribute]: address, [verified]: 'true' })
       }
       log.info({ attribute, userAuthenticatorId: chosen.userAuthenticatorId }, 'fastify-authsignal-cognito: the user\'s verified Cognito attribute is kept (cognitoSync.replaceVerified is off)')

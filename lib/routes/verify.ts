@@ -24,7 +24,7 @@ export function verifyRoute (fastify: FastifyInstance, route: VerifyRoute, { api
     schema: routeSchema(options.openapi, {
       summary: 'Copy the caller\'s verified email and phone number to Cognito',
       description: `Sets the caller's Cognito ${cognitoSync.attributes.map(a => `\`${a}\``).join(' and ')} (and their \`_verified\` flags) from the ` +
-        'authenticators that verified them' + (cognitoSync.replaceVerified ? '.' : ', where the attribute is empty or unverified: a verified one is kept.'),
+        'authenticators that verified them, where the attribute is empty or unverified (a verified one is kept unless cognitoSync.replaceVerified).',
       response: { 204: { type: 'null', description: 'In step' }, ...commonErrors }
     })
   }, async (request, reply) => {
