@@ -43,7 +43,7 @@ export type { AuthenticateName, DecoratorNames, DecoratorOptions, UserName } fro
 export type {
   AuthenticatorsPluginOptions, AuthsignalOptions, ChallengeTokenRouteOptions, CognitoAdminClient, CognitoOptions, CognitoSyncOptions,
   ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions, RemoveRouteOptions, RevokeSessionsOptions, SyncedAttribute, TokenRouteOptions,
-  TokenUse, UserIdClaim, WebhookRouteOptions
+  TokenUse, UserIdClaim, VerifyRouteOptions, WebhookRouteOptions
 } from './lib/options/index.js'
 export type { SupportRouteOptions } from './lib/options/index.js'
 export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/events/change.js'

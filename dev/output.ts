@@ -212,6 +212,7 @@ export function devOutput (input: OutputInput): DevOutput {
       '# 4. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
       enrolLines[2] as string,
       '# 5. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
+      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it with a new STEP_UP (one removal per step-up: run the step-up lines above again)',
       enrolLines[3] as string,
       enrolLines[4] as string
     )

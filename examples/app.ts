@@ -25,7 +25,7 @@ export interface ExampleAppConfig {
   logger?: Exclude<FastifyServerOptions['logger'], boolean>
   /** Shares the rate limit, the removal lock and the webhook events acted on with every instance on this Redis. Default: in this process. */
   redis?: Redis
-  /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
+  /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default true, as the plugin's. */
   requireChallenge?: boolean
   /** How recent a sign-in must be to enrol without a challenge (routes.token.freshSignInSec). Default: the plugin's, 600. */
   freshSignInSec?: number
@@ -61,7 +61,7 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     routes: {
       token: { freshSignInSec: config.freshSignInSec },
       list: { passkeyRpId: config.passkeyRpId },
-      remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
+      remove: { requireChallenge: config.requireChallenge !== false, ...(shared !== undefined && { lock: shared }) },
       // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.
       webhook: shared === undefined ? true : { store: shared },
       // Staff in this group help a user who lost their phone: list and reset their factors, with a challenge of their own.

@@ -4,14 +4,14 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { AuthenticatorChangeEvent } from '../index.js'
-import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, type AppOptions } from './helpers.js'
+import { bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, tokenOnly, type AppOptions } from './helpers.js'
 
 const issuer = await issuerFor(t)
 const emu = await emulatorFor(t)
 
 async function removal (t: Test, options: AppOptions) {
   const lines: string[] = []
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), logStream: { write: (line: string) => { lines.push(line) } }, ...options })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly }, logStream: { write: (line: string) => { lines.push(line) } }, ...options })
   const user = randomUUID()
   const [gone] = [emu.seedAuthenticator(user, { verificationMethod: 'SMS', phoneNumber: '+14155550123' }), emu.seedAuthenticator(user, { verificationMethod: 'EMAIL_OTP' })]
   const id = gone?.userAuthenticatorId as string
@@ -29,8 +29,8 @@ t.test('a removal by the route tells onAuthenticatorChange what was removed, for
   t.equal(changes.length, 1)
   const [change] = changes as [AuthenticatorChangeEvent]
   t.same({ ...change, at: 'checked', requestId: 'checked' }, {
-    type: 'removed', userId: user, verificationMethod: 'SMS', userAuthenticatorId: id, at: 'checked', source: 'route', requestId: 'checked'
-  })
+    type: 'removed', userId: user, verificationMethod: 'SMS', userAuthenticatorId: id, at: 'checked', source: 'route', requestId: 'checked', ipAddress: '127.0.0.1'
+  }, 'no stepUpMethod: removed without a step-up')
   t.ok(change.at >= before && change.at <= new Date().toISOString(), 'at: the removal\'s time')
   t.ok(lines.some(l => JSON.parse(l).reqId === change.requestId), 'requestId is the request\'s id in the log')
 })

@@ -9,7 +9,7 @@ import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
 import { hookRequestConfig, sdkVersion, toUpstreamError } from '../lib/authsignal/client.js'
-import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
+import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, tokenOnly } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
@@ -97,7 +97,7 @@ t.test('a delete answered with an empty 204 is a success', async t => {
     if (req.method === 'GET') res.writeHead(200, { 'content-type': 'application/json' }).end(list)
     else res.writeHead(204).end()
   })
-  const app = await buildApp(t, issuer, { authsignal: { apiSecretKey: 'sk', apiUrl: proxy.apiUrl } })
+  const app = await buildApp(t, issuer, { authsignal: { apiSecretKey: 'sk', apiUrl: proxy.apiUrl }, routes: { remove: tokenOnly } })
 
   const res = await app.inject({ method: 'DELETE', url: '/authenticators/one', headers: bearer(issuer.mint({ sub: ALICE })) })
 

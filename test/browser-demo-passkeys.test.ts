@@ -59,7 +59,10 @@ t.test('the demo page: a passkey and an authenticator app, listed, removed with 
   await page.locator(`#authenticators tr.new[data-id="${appId}"]`).waitFor()
   t.notOk(await page.locator('#totp-setup').isVisible(), 'the secret is no longer shown')
 
-  // 3. The SMS goes on a passkey sign-in.
+  // 3. The passkey was enrolled after this sign-in, the SMS before it: the passkey does not vouch for removing the
+  // SMS (a stolen session could have bound it). Signed in again, the passkey predates the sign-in: the SMS goes on it.
+  t.match(await remove(sms, 'passkey'), /^403 FST_AUTHSIGNAL_CHALLENGE_REQUIRED: .*enrolled after this sign-in/)
+  await Promise.all([page.waitForResponse((res) => res.url().endsWith('/me')), page.click('#login')])
   t.equal(await remove(sms, 'passkey'), `204: removed SMS ${sms}`)
   await page.waitForFunction((id) => document.querySelector(`#authenticators tr[data-id="${id}"]`) === null, sms)
   t.match(await rows(), [{ id: seededEmail, method: 'EMAIL_OTP' }, { id: passkeyId, detail: 'Chrome on Linux · this device only' }, { id: appId, method: 'AUTHENTICATOR_APP' }])
@@ -88,6 +91,13 @@ t.test('the demo page: a passkey and an authenticator app, listed, removed with 
     'POST /authenticators/token → 200',
     'authsignal.totp.enroll() → secret issued',
     'authsignal.totp.verify({ code }) → verified',
+    'GET /authenticators → 200',
+    'POST /authenticators/challenge-token → 200',
+    'authsignal.passkey.signIn({ token }) → verified',
+    'DELETE /authenticators/:id → 403 FST_AUTHSIGNAL_CHALLENGE_REQUIRED',
+    'GET /authenticators → 200',
+    'POST /dev/login → 200',
+    'GET /me → 200',
     'GET /authenticators → 200',
     'POST /authenticators/challenge-token → 200',
     'authsignal.passkey.signIn({ token }) → verified',

@@ -39,11 +39,11 @@ t.test('the demo page: sign in, enrol an email OTP, pre-built UI, list, remove w
   await page.locator('#enrol-status', { hasText: 'Verified: new EMAIL_OTP authenticator' }).waitFor()
   const newId = (await text('#enrol-status')).split(' ').at(-1) as string
   await page.locator(`#authenticators tr.new[data-id="${newId}"]`).waitFor()
-  // The emulator signs and sends authenticator.created to the app's webhook route; its cognitoSync sets the
-  // address in cognito-local, which the page reads back (AdminGetUser through GET /dev/cognito-profile).
+  // The emulator signs and sends authenticator.created to the app's webhook route; its cognitoSync (fill-only)
+  // keeps the verified address in cognito-local, which the page reads back (AdminGetUser through GET /dev/cognito-profile).
   await page.locator(`#profile-panel[data-event-id="${newId}"][data-event-type="added"]`).waitFor()
   t.comment(`verify → webhook → Cognito attribute shown in the page: ${Date.now() - verifiedAt} ms`)
-  t.equal(await text('#profile-email'), 'demo+mfa@example.com', 'the webhook set the enrolled address in Cognito')
+  t.equal(await text('#profile-email'), 'demo@example.com', 'cognitoSync is fill-only: the verified Cognito email is not replaced by the enrolled address')
   t.equal(await text('#profile-email_verified'), 'true')
   const listed = await rows()
   t.match(listed, [{ method: 'EMAIL_OTP', isNew: false }, { method: 'SMS', isNew: false }, { id: newId, method: 'EMAIL_OTP', isNew: true }],

@@ -34,6 +34,9 @@ async function attributes (user: User): Promise<Record<string, string>> {
   return Object.fromEntries((answer.UserAttributes ?? []).map(a => [a.Name, a.Value]))
 }
 
+/** The sync as before fill-only: the newest verified address replaces a verified one (the host's explicit choice). */
+const replacing = { cognitoSync: { client: admin, replaceVerified: true } }
+
 const pool = (setup: DemoSetup, extra: Partial<CognitoOptions> = {}): CognitoOptions =>
   ({ userPoolId: setup.userPoolId, clientId: setup.clientId, issuer: setup.issuer, ...extra })
 
@@ -46,7 +49,8 @@ async function appWith (t: Test, cognito: CognitoOptions | CognitoOptions[], ext
   await app.register(authenticatorsPlugin, {
     cognito,
     authsignal: { apiSecretKey: emu.secret, apiUrl: emu.apiUrl, timeoutMs: 3000 },
-    routes: { webhook: true },
+    // The removals here are about the sync: with the Cognito token alone (the step-up has its own tests).
+    routes: { webhook: true, remove: { requireChallenge: false } },
     cognitoSync: { client },
     onAuthenticatorChange: (change) => { changes.push(change) },
     ...extra
@@ -73,9 +77,9 @@ async function enrolEmail (app: FastifyInstance, user: User, email: string): Pro
   return enrolled.userAuthenticatorId as string
 }
 
-t.test('an email OTP enrolled through the emulator sets the user\'s Cognito email and email_verified (userIdClaim sub: found by ListUsers)', async t => {
+t.test('replaceVerified: an email OTP enrolled through the emulator sets the user\'s Cognito email and email_verified (userIdClaim sub: found by ListUsers)', async t => {
   const user = await userIn('sync-sub')
-  const { app, changes } = await appWith(t, pool(user.setup))
+  const { app, changes } = await appWith(t, pool(user.setup), replacing)
   t.same(await attributes(user), { sub: user.sub, email: `${user.setup.username}@example.com`, email_verified: 'true' }, 'before')
 
   const started = performance.now()
@@ -109,7 +113,7 @@ t.test('userIdClaim username, and several pools: the prefix picks the pool, the 
   await appWith(t, [
     pool(a.setup, { userIdClaim: 'username', userIdPrefix: 'pool-a:' }),
     pool(b.setup, { userIdClaim: 'username', userIdPrefix: 'pool-b:' })
-  ])
+  ], replacing)
   emu.seedAuthenticator('pool-b:same-name', { verificationMethod: 'EMAIL_OTP', email: 'b-only@example.com' })
   await emu.webhooks.idle()
   t.equal((await attributes(b)).email, 'b-only@example.com', 'pool B\'s user')
@@ -129,7 +133,7 @@ t.test('a pool without a prefix (subs) beside a prefixed one: each id reaches it
 
 t.test('removing the authenticator that carried the address unverifies it (the address stays); another one carrying an address takes over', async t => {
   const user = await userIn('sync-sub')
-  const { app } = await appWith(t, pool(user.setup), { routes: { webhook: true, remove: { protectLast: false } } })
+  const { app } = await appWith(t, pool(user.setup), { ...replacing, routes: { webhook: true, remove: { protectLast: false, requireChallenge: false } } })
   const first = emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: 'first@example.com' })
   await emu.webhooks.idle()
   const second = emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: 'second@example.com' })
@@ -146,9 +150,9 @@ t.test('removing the authenticator that carried the address unverifies it (the a
   t.match(await attributes(user), { email: 'first@example.com', email_verified: 'false' }, 'no authenticator proves it any more')
 })
 
-t.test('with several authenticators carrying addresses, whatever the order the events are acted on: the most recently verified one\'s', async t => {
+t.test('replaceVerified, several authenticators carrying addresses, whatever the order the events are acted on: the most recently verified one\'s', async t => {
   const user = await userIn('sync-sub')
-  const { app } = await appWith(t, pool(user.setup))
+  const { app } = await appWith(t, pool(user.setup), replacing)
   // Three events delivered side by side, acted on in any order.
   const [e1, , e3] = ['one', 'two', 'three'].map((n, i) => emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: `${n}@example.com`, createdAt: `2026-01-0${i + 1}T00:00:00.000Z` }))
   await emu.webhooks.idle()
@@ -163,9 +167,9 @@ t.test('with several authenticators carrying addresses, whatever the order the e
   t.ok(e3)
 })
 
-t.test('two addresses verified at the same moment: the same one wins every time (by authenticator id)', async t => {
+t.test('replaceVerified, two addresses verified at the same moment: the same one wins every time (by authenticator id)', async t => {
   const user = await userIn('sync-sub')
-  await appWith(t, pool(user.setup))
+  await appWith(t, pool(user.setup), replacing)
   for (const id of ['tie-b', 'tie-a']) emu.seedAuthenticator(user.sub, { verificationMethod: 'SMS', phoneNumber: `+1415555${id === 'tie-a' ? '0001' : '0002'}`, userAuthenticatorId: id, createdAt: '2026-01-05T00:00:00.000Z' })
   await emu.webhooks.idle()
   t.equal((await attributes(user)).phone_number, '+14155550001')
@@ -278,6 +282,52 @@ t.test('a Cognito call that does not answer within the deadline is a 504, and no
   t.equal((await deliver(url, body)).status, 504, 'tried again, not taken for a duplicate')
 })
 
+t.test('fill-only by default: an email an attacker enrolled never becomes the user\'s verified Cognito email', async t => {
+  const user = await userIn('sync-sub')
+  const { app, lines } = await appWith(t, pool(user.setup))
+  const own = `${user.setup.username}@example.com`
+
+  const id = await enrolEmail(app, user, 'attacker@example.com')
+  await emu.webhooks.idle()
+
+  t.match(emu.webhooks.deliveries.at(-1), { type: 'authenticator.created', status: 200 })
+  t.same(await attributes(user), { sub: user.sub, email: own, email_verified: 'true' }, 'the verified address stays')
+  t.ok(lines.some(l => l.includes('verified Cognito attribute is kept') && l.includes(id)), 'said in the log, by authenticator id')
+  t.notOk(lines.join('').includes('attacker@example.com'), 'never the address')
+})
+
+t.test('fill-only by default: an empty or unverified Cognito attribute is filled, and marked verified', async t => {
+  const { AdminUpdateUserAttributesCommand } = await import('@aws-sdk/client-cognito-identity-provider')
+  const user = await userIn('sync-by-username')
+  await appWith(t, pool(user.setup, { userIdClaim: 'username' }))
+  await admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: user.setup.userPoolId, Username: user.setup.username, UserAttributes: [{ Name: 'email', Value: `${user.setup.username}@example.com` }, { Name: 'email_verified', Value: 'false' }] }))
+
+  emu.seedAuthenticator(user.setup.username, { verificationMethod: 'EMAIL_OTP', email: 'proven@example.com' })
+  emu.seedAuthenticator(user.setup.username, { verificationMethod: 'SMS', phoneNumber: '+14155550142' })
+  await emu.webhooks.idle()
+
+  t.match(await attributes(user), { email: 'proven@example.com', email_verified: 'true', phone_number: '+14155550142', phone_number_verified: 'true' })
+})
+
+t.test('fill-only: removing the authenticator that carried the verified address unverifies it, and another\'s address does not take over', async t => {
+  const user = await userIn('sync-sub')
+  const { app } = await appWith(t, pool(user.setup), { routes: { webhook: true, remove: { protectLast: false, requireChallenge: false } } })
+  const own = `${user.setup.username}@example.com`
+  const carrier = emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: own })
+  const twin = emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: own })
+  emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: 'newer@example.com' })
+  await emu.webhooks.idle()
+  const remove = async (id: string): Promise<number> => (await app.inject({ method: 'DELETE', url: `/authenticators/${id}`, headers: { authorization: `Bearer ${user.accessToken}` } })).statusCode
+
+  t.equal(await remove(carrier.userAuthenticatorId), 204)
+  await emu.webhooks.idle()
+  t.match(await attributes(user), { email: own, email_verified: 'true' }, 'another authenticator still proves it')
+
+  t.equal(await remove(twin.userAuthenticatorId), 204)
+  await emu.webhooks.idle()
+  t.match(await attributes(user), { email: own, email_verified: 'false' }, 'unverified, not replaced by newer@')
+})
+
 t.test('cognitoSync options: checked at registration', async t => {
   const user = await userIn('sync-sub')
   const rows: Array<[string, Partial<AuthenticatorsPluginOptions>, RegExp]> = [
@@ -287,7 +337,8 @@ t.test('cognitoSync options: checked at registration', async t => {
     ['an unknown attribute', { cognitoSync: { client: admin, attributes: ['name' as never] } }, /cognitoSync\.attributes/],
     ['no attributes', { cognitoSync: { client: admin, attributes: [] } }, /cognitoSync\.attributes/],
     ['a misspelt key', { cognitoSync: { client: admin, onRemoved: 'keep' } as never }, /cognitoSync\.onRemoved: unknown option \(did you mean onRemove\?\)/],
-    ['a bad onRemove', { cognitoSync: { client: admin, onRemove: 'delete' as never } }, /cognitoSync\.onRemove/]
+    ['a bad onRemove', { cognitoSync: { client: admin, onRemove: 'delete' as never } }, /cognitoSync\.onRemove/],
+    ['a bad replaceVerified', { cognitoSync: { client: admin, replaceVerified: 'yes' as never } }, /cognitoSync\.replaceVerified: expected a boolean/]
   ]
   for (const [name, extra, message] of rows) {
     await t.rejects(appWith(t, pool(user.setup), extra), { code: 'FST_AUTHSIGNAL_COGNITO_INVALID_OPTION', message }, name)
@@ -306,7 +357,7 @@ t.test('cognitoSync.attributes: only the attributes asked for are kept in step',
 t.test('revokeSessionsOnRemove.cognito: cognito-local has no AdminUserGlobalSignOut, so the sign-out fails; the removal stands and says cognito=false', async t => {
   const user = await userIn('sync-sub')
   const { app, lines } = await appWith(t, pool(user.setup), {
-    routes: { webhook: true, remove: { protectLast: false } },
+    routes: { webhook: true, remove: { protectLast: false, requireChallenge: false } },
     revokeSessionsOnRemove: { authsignal: true, cognito: admin }
   })
   const a = emu.seedAuthenticator(user.sub, { verificationMethod: 'SMS', phoneNumber: '+14155550177' })
@@ -318,7 +369,7 @@ t.test('revokeSessionsOnRemove.cognito: cognito-local has no AdminUserGlobalSign
 
   // With ID tokens the username is in cognito:username.
   const { idToken } = await signIn({ endpoint, ...user.setup })
-  const byId = await appWith(t, pool(user.setup, { tokenUse: 'id' }), { routes: { remove: { protectLast: false } }, cognitoSync: undefined, revokeSessionsOnRemove: { cognito: admin } })
+  const byId = await appWith(t, pool(user.setup, { tokenUse: 'id' }), { routes: { remove: { protectLast: false, requireChallenge: false } }, cognitoSync: undefined, revokeSessionsOnRemove: { cognito: admin } })
   const b = emu.seedAuthenticator(user.sub, { verificationMethod: 'SMS' })
   const viaId = await byId.app.inject({ method: 'DELETE', url: `/authenticators/${b.userAuthenticatorId}`, headers: { authorization: `Bearer ${idToken}` } })
   t.equal(viaId.statusCode, 204)

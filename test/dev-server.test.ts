@@ -375,7 +375,12 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.same(after.map((a) => a.verificationMethod), ['EMAIL_OTP', 'EMAIL_OTP'], 'the list shows the new EMAIL_OTP')
   t.equal(after[1]?.userAuthenticatorId, newId)
   t.equal(await run(removeNew, `NEW_ID=${newId}\n`), '403\n', 'not without a step-up')
-  t.equal(await run(removeNew, `NEW_ID=${newId}\nSTEP_UP='${stepUp}'\n`), '204\n', 'the step-up token of the seeded email OTP removes another authenticator')
+  t.equal(await run(removeNew, `NEW_ID=${newId}\nSTEP_UP='${stepUp}'\n`), '403\n', 'not with the step-up that already removed one')
+  // A new step-up, with the same printed lines: one removal each.
+  const [again] = (await run(`${challengeToken}\necho "$STEP_UP"\n${challengeEmail}`)).split('\n') as [string]
+  const againCode = (lines.at(-1) as string).slice(-6)
+  const [, removedNew] = (await run(`${verifyEmail}\necho "$STEP_UP"\n${removeNew}`, `STEP_UP='${again}'\nCODE=${againCode}\nNEW_ID=${newId}\n`)).split('\n') as [string, string]
+  t.equal(removedNew, '204', 'a new step-up with the seeded email OTP removes another authenticator')
 
   // The lost-phone reset exactly as printed, in two steps: up to the agent's code in the dev console, then on.
   const [agentLine, userLine, supportList, agentChallenge, agentEmail, agentVerify, reset] = server.supportLines as [string, string, string, string, string, string, string]

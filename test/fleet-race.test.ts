@@ -13,7 +13,7 @@ import { runTsx } from './fixtures/children.js'
 import { LOCK_TABLE, startDynamo } from './fixtures/dynamodb.js'
 import type { InstanceConfig } from './fixtures/lock-instance.js'
 import { startRedis } from './fixtures/redis-server.js'
-import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
+import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, tokenOnly } from './helpers.js'
 
 const TRIALS = 50
 const sms = { verificationMethod: 'SMS', phoneNumber: '+6421555123' }
@@ -30,7 +30,7 @@ const dynamo = await startDynamo(t)
 type Remove = (userAuthenticatorId: string, token: string) => Promise<number>
 
 async function instance (t: Test, lock: LockStore): Promise<Remove> {
-  const app: FastifyInstance = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { lock } } })
+  const app: FastifyInstance = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { ...tokenOnly, lock } } })
   return async (id, token) => (await app.inject({ method: 'DELETE', url: `/authenticators/${id}`, headers: bearer(token) })).statusCode
 }
 

@@ -50,6 +50,13 @@ export async function buildApp (t: Test, issuer: CognitoIssuer, options: AppOpti
   return app
 }
 
+/**
+ * `routes.remove` with the Cognito token alone (requireChallenge: false, not the default): for tests of what a
+ * removal does once allowed (ownership, the last one, locks, upstream faults), not of its step-up (tested in
+ * test/routes-remove-stepup.test.ts and test/routes-remove-factors.test.ts).
+ */
+export const tokenOnly = { requireChallenge: false } as const
+
 export function bearer (token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` }
 }

@@ -19,6 +19,8 @@ interface EventOptions {
   base64?: boolean
   /** The claims a JWT authorizer on the route would put in the context (API Gateway makes them strings). */
   authorizerClaims?: Record<string, unknown>
+  /** The removal's step-up: a completed challenge's token, sent in x-authsignal-token. */
+  stepUp?: string
 }
 
 const decodeClaims = payloadOf
@@ -40,6 +42,7 @@ function v2Event (method: string, path: string, options: EventOptions = {}): Api
     'x-forwarded-proto': 'https'
   }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  if (options.stepUp !== undefined) headers['x-authsignal-token'] = options.stepUp
   let body: string | undefined
   if (options.body !== undefined) {
     headers['content-type'] = 'application/json'
@@ -164,12 +167,13 @@ t.test('the four routes, with and without a JWT authorizer on the API', async t 
         ]
       })
 
-      const removed = await invoke(v2Event('DELETE', `/authenticators/${sms.userAuthenticatorId}`, { token, ...claims }))
+      const stepUp = emulator.completeChallenge(ALICE, 'removeAuthenticator', undefined, email.userAuthenticatorId)
+      const removed = await invoke(v2Event('DELETE', `/authenticators/${sms.userAuthenticatorId}`, { token, stepUp, ...claims }))
       t.equal(removed.statusCode, 204)
       t.equal(removed.body, '')
       t.same(emulator.authenticators(ALICE).map(a => a.userAuthenticatorId), [email.userAuthenticatorId])
 
-      const last = await invoke(v2Event('DELETE', `/authenticators/${email.userAuthenticatorId}`, { token, ...claims }))
+      const last = await invoke(v2Event('DELETE', `/authenticators/${email.userAuthenticatorId}`, { token, stepUp: emulator.completeChallenge(ALICE, 'removeAuthenticator', 'SMS'), ...claims }))
       t.equal(last.statusCode, 409)
       t.match(json(last), { statusCode: 409, code: 'FST_AUTHSIGNAL_LAST_AUTHENTICATOR' })
       t.equal(emulator.authenticators(ALICE).length, 1)
@@ -303,8 +307,8 @@ t.test('LOCK_TABLE_NAME: removals of two Lambda processes at once share the Dyna
     const [x, y] = [emulator.seedAuthenticator(user, { verificationMethod: 'SMS' }), emulator.seedAuthenticator(user, { verificationMethod: 'EMAIL_OTP' })]
     const token = issuer.mint({ sub: user })
     const results = await Promise.all([
-      a(v2Event('DELETE', `/authenticators/${x.userAuthenticatorId}`, { token })),
-      b(v2Event('DELETE', `/authenticators/${y.userAuthenticatorId}`, { token }))
+      a(v2Event('DELETE', `/authenticators/${x.userAuthenticatorId}`, { token, stepUp: emulator.completeChallenge(user, 'removeAuthenticator', undefined, y.userAuthenticatorId) })),
+      b(v2Event('DELETE', `/authenticators/${y.userAuthenticatorId}`, { token, stepUp: emulator.completeChallenge(user, 'removeAuthenticator', undefined, x.userAuthenticatorId) }))
     ])
     t.same(results.map(r => r.statusCode).sort(), [204, 409], `trial ${trial}: one removed, the last refused`)
     t.equal(emulator.authenticators(user).length, 1)

@@ -11,7 +11,7 @@ import { runTsx } from './fixtures/children.js'
 import { LOCK_TABLE, startDynamo } from './fixtures/dynamodb.js'
 import type { InstanceConfig } from './fixtures/lock-instance.js'
 import { startRedis } from './fixtures/redis-server.js'
-import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
+import { bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, tokenOnly } from './helpers.js'
 
 // Answers within the store's bound plus what a busy machine adds; a hang would hit tap's own timeout.
 const BOUND_MS = STORE_TIMEOUT_MS + 2000
@@ -26,7 +26,7 @@ async function setup (t: Test, lock: LockStore, lockWaitMs?: number, timeoutMs =
   const lines: string[] = []
   const app = await buildApp(t, issuer, {
     authsignal: emulatorOptions(emu, { timeoutMs }),
-    routes: { remove: { lock, ...(lockWaitMs !== undefined && { lockWaitMs }) } },
+    routes: { remove: { ...tokenOnly, lock, ...(lockWaitMs !== undefined && { lockWaitMs }) } },
     logStream: { write: (line: string) => { lines.push(line) } }
   })
   const user = randomUUID()

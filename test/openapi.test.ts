@@ -32,10 +32,11 @@ const ERROR_SCHEMA = {
 // Where each route lives with the default prefix, and the error answers it declares. (Fastify registers a
 // prefix's '/' route as both '/authenticators' and '/authenticators/'; @fastify/swagger lists the latter.)
 const ROUTES = [
-  { path: '/authenticators/token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] },
+  { path: '/authenticators/token', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
   { path: '/authenticators/prebuilt-ui', method: 'post', success: '200', errors: ['400', '401', '403', '502', '503', '504'] },
   { path: '/authenticators/', method: 'get', success: '200', errors: ['401', '403', '502', '503', '504'] },
-  { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] }
+  { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] },
+  { path: '/authenticators/challenge-token', method: 'post', success: '200', errors: ['401', '403', '502', '503', '504'] }
 ] as const
 
 async function documentedApp (t: Test, extra: Partial<AuthenticatorsPluginOptions> = {}) {
@@ -174,7 +175,7 @@ t.test('the example app\'s document is valid OpenAPI', async t => {
   t.same(await validate(doc), [])
 })
 
-t.test('the document: info, the bearerAuth scheme, the four routes and nothing else of the plugin', async t => {
+t.test('the document: info, the bearerAuth scheme, the five routes (the step-up\'s token route is on by default) and nothing else of the plugin', async t => {
   const { doc } = await documentedApp(t)
   t.match(doc.openapi, /^3\./)
   t.match(doc.info, { title: 'fastify-authsignal-cognito', version: /^\d+\.\d+\.\d+/ })
@@ -211,7 +212,9 @@ t.test('request and success schemas', async t => {
 
   const token = doc.paths['/authenticators/token']?.post
   t.match(json(token, '200'), { type: 'object', required: ['authsignalToken'], properties: { authsignalToken: { type: 'string' } } })
-  t.notOk(token?.requestBody, 'no body')
+  t.match(token?.requestBody?.content['application/json']?.schema, {
+    type: 'object', properties: { email: { type: 'string', maxLength: 254 }, phoneNumber: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' } }
+  }, 'the guide\'s optional { email, phoneNumber }')
 
   const prebuilt = doc.paths['/authenticators/prebuilt-ui']?.post
   t.match(prebuilt?.requestBody?.content['application/json']?.schema, {

@@ -135,7 +135,8 @@ t.test('routes.list.passkeyRpId: a lower-case domain, as WebAuthn takes an RP id
 
 t.test('routes.challengeToken: on exactly when the removal requires a challenge, unless set; its action is the removal\'s', async t => {
   const routes = (value: unknown) => resolveOptions({ cognito, authsignal, routes: value }).routes.challengeToken
-  t.equal(routes(undefined), false, 'off by default (no challenge required)')
+  t.same(routes(undefined), { path: '/challenge-token', action: 'removeAuthenticator' }, 'on by default (the removal requires a challenge)')
+  t.equal(routes({ remove: { requireChallenge: false } }), false, 'off when the removal requires none')
   t.same(routes({ remove: { requireChallenge: true } }), { path: '/challenge-token', action: 'removeAuthenticator' }, 'on with requireChallenge')
   t.same(routes({ remove: { requireChallenge: true, challengeAction: 'stepUp' }, challengeToken: { path: '/step-up' } }), { path: '/step-up', action: 'stepUp' })
   t.equal(routes({ remove: { requireChallenge: true }, challengeToken: false }), false, 'false turns it off')

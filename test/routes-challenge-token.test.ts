@@ -3,7 +3,7 @@
 // does), it lets the removal through.
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, type AppOptions } from './helpers.js'
+import { ALICE, bearer, buildApp, emulatorFor, emulatorOptions, issuerFor, tokenOnly, type AppOptions } from './helpers.js'
 
 const issuer = await issuerFor(t)
 
@@ -58,9 +58,9 @@ t.test('the step-up flow: challenge token, email OTP through the client API, the
   t.same(emu.authenticators(ALICE).map(a => a.userAuthenticatorId), [mail.userAuthenticatorId])
 })
 
-t.test('the route is not mounted by default, nor when turned off; it needs a Cognito token', async t => {
+t.test('the route is not mounted without requireChallenge, nor when turned off; it needs a Cognito token', async t => {
   const emu = await emulatorFor(t)
-  const plain = await listening(t, { authsignal: emulatorOptions(emu) })
+  const plain = await listening(t, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const off = await listening(t, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true }, challengeToken: false } })
   const on = await listening(t, { authsignal: emulatorOptions(emu), routes: { challengeToken: { path: '/step-up' } } })
   const headers = bearer(issuer.mint({ sub: ALICE }))

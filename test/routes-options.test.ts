@@ -4,7 +4,7 @@ import { Authsignal } from '@authsignal/node'
 import Fastify, { type LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import authenticatorsPlugin from '../index.js'
-import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, tokenOnly, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
@@ -22,7 +22,7 @@ t.test('renamed paths and actions: each route answers on its own path and tracks
       token: { path: '/enrolment-token', action: 'enrolFactor', scope: 'add:authenticators' },
       prebuiltUi: { path: '/manage', action: 'manageFactors' },
       list: { path: '/all' },
-      remove: { path: '/remove/:userAuthenticatorId' }
+      remove: { ...tokenOnly, path: '/remove/:userAuthenticatorId' }
     }
   })
   const target = emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', phoneNumber: '+6421555123' })
@@ -98,7 +98,7 @@ t.test('all routes off: the plugin still decorates app.authenticate for host rou
 
 t.test('the prefix option mounts every route under it and nothing under /authenticators', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), prefix: '/api/v2/mfa/' })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), prefix: '/api/v2/mfa/', routes: { remove: tokenOnly } })
   const target = emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', phoneNumber: '+6421555123' })
   emu.seedAuthenticator(ALICE, { verificationMethod: 'PASSKEY' })
   const headers = bearer(issuer.mint({ sub: ALICE }))

@@ -29,14 +29,14 @@ async function setup (t: Test, options: AppOptions = {}): Promise<Setup> {
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), ...options })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const token = issuer.mint({ sub: ALICE })
   return {
     emu,
     app,
     remove: async (id, challenge) => {
+      // Signed in now, after the test enrolled her factors: none of them is newer than the sign-in.
       const res = await fetch(`${base}/authenticators/${id}`, {
         method: 'DELETE',
-        headers: { ...bearer(token), ...(challenge !== undefined && { 'x-authsignal-token': challenge }) }
+        headers: { ...bearer(issuer.mint({ sub: ALICE })), ...(challenge !== undefined && { 'x-authsignal-token': challenge }) }
       })
       const text = await res.text()
       return { status: res.status, body: text === '' ? {} : JSON.parse(text) }
@@ -47,6 +47,8 @@ async function setup (t: Test, options: AppOptions = {}): Promise<Setup> {
 const ids = (emu: AuthsignalEmulator): string[] => emu.authenticators(ALICE).map(a => a.userAuthenticatorId)
 const deletes = (emu: AuthsignalEmulator): number => emu.requests.filter(r => r.method === 'DELETE').length
 const stepUp = { routes: { remove: { requireChallenge: true } } }
+// The protectLast tests remove with the Cognito token alone, as requireChallenge: false allows.
+const tokenOnly = { routes: { remove: { requireChallenge: false } } }
 
 /** The idempotency key of an emulator token (its payload says it), to shape a queryUserActions answer. */
 function idempotencyKeyOf (token: string): string {
@@ -54,7 +56,7 @@ function idempotencyKeyOf (token: string): string {
 }
 
 t.test('protectLast: removing the last real factor while only recovery codes remain is 409, and both stay', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   emu.seedRecoveryCodes(ALICE)
 
@@ -68,7 +70,7 @@ t.test('protectLast: removing the last real factor while only recovery codes rem
 })
 
 t.test('protectLast: recovery codes may go while a real factor remains', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   const { authenticator: codes } = emu.seedRecoveryCodes(ALICE)
 
@@ -79,7 +81,7 @@ t.test('protectLast: recovery codes may go while a real factor remains', async t
 })
 
 t.test('protectLast: recovery codes that are all the user has stay (409)', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const { authenticator: codes } = emu.seedRecoveryCodes(ALICE)
 
   const res = await remove(codes.userAuthenticatorId)
@@ -90,7 +92,7 @@ t.test('protectLast: recovery codes that are all the user has stay (409)', async
 })
 
 t.test('protectLast: a real factor may go while another real factor remains, recovery codes or not', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   const mail = emu.seedAuthenticator(ALICE, email)
   const { authenticator: codes } = emu.seedRecoveryCodes(ALICE)
@@ -125,7 +127,7 @@ t.test('protectLast: an enrolment never verified may go while a verified factor 
 })
 
 t.test('protectLast off: the last real factor may go, leaving recovery codes only', async t => {
-  const { emu, remove } = await setup(t, { routes: { remove: { protectLast: false } } })
+  const { emu, remove } = await setup(t, { routes: { remove: { protectLast: false, requireChallenge: false } } })
   const phone = emu.seedAuthenticator(ALICE, sms)
   const { authenticator: codes } = emu.seedRecoveryCodes(ALICE)
 
@@ -232,16 +234,38 @@ t.test('requireChallenge: a listed action with a null verifiedByAuthenticatorId 
   t.equal(deletes(emu), 0)
 })
 
-t.test('requireChallenge: a challenge Authsignal names no factor for is refused, without asking for the user\'s actions', async t => {
+t.test('requireChallenge: a challenge Authsignal names no factor for is refused', async t => {
   const { emu, remove } = await setup(t, stepUp)
   const phone = emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
-  emu.setFault({ kind: 'status', status: 200, body: { isValid: true, state: 'CHALLENGE_SUCCEEDED', userId: ALICE, actionCode: ACTION } }, { path: /^\/v1\/validate$/, times: 1 })
+  const challenge = emu.completeChallenge(ALICE, ACTION)
+  // No method in the answer, and a key the user's actions do not list: nothing says what completed it.
+  const unnamed = { isValid: true, state: 'CHALLENGE_SUCCEEDED', userId: ALICE, actionCode: ACTION, idempotencyKey: 'not-listed', stateUpdatedAt: new Date().toISOString() }
+  emu.setFault({ kind: 'status', status: 200, body: unnamed }, { path: /^\/v1\/validate$/, times: 1 })
 
-  const res = await remove(phone.userAuthenticatorId, emu.completeChallenge(ALICE, ACTION))
+  const res = await remove(phone.userAuthenticatorId, challenge)
 
   t.equal(res.status, 403)
   t.match(res.body.message, /Authsignal did not say which factor completed it/)
+  t.equal(deletes(emu), 0)
+})
+
+t.test('requireChallenge: a challenge Authsignal does not name, or does not say when it was completed, is refused before the user\'s actions are read', async t => {
+  const { emu, remove } = await setup(t, stepUp)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  emu.seedAuthenticator(ALICE, email)
+  const valid = { isValid: true, state: 'CHALLENGE_SUCCEEDED', userId: ALICE, actionCode: ACTION, verificationMethod: 'EMAIL_OTP' }
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...valid, stateUpdatedAt: new Date().toISOString() }, /Authsignal did not name the challenge/],
+    [{ ...valid, idempotencyKey: 'k1' }, /Authsignal did not say when the challenge was completed/],
+    [{ ...valid, idempotencyKey: 'k2', stateUpdatedAt: 'yesterday' }, /Authsignal did not say when the challenge was completed/]
+  ]
+  for (const [body, message] of cases) {
+    emu.setFault({ kind: 'status', status: 200, body }, { path: /^\/v1\/validate$/, times: 1 })
+    const res = await remove(phone.userAuthenticatorId, emu.completeChallenge(ALICE, ACTION))
+    t.equal(res.status, 403)
+    t.match(res.body.message, message)
+  }
   t.notOk(emu.requests.some(r => r.path.endsWith('/actions')), 'no queryUserActions call')
   t.equal(deletes(emu), 0)
 })

@@ -9,7 +9,7 @@ import { startAuthsignalEmulator, type AuthsignalEmulator, type UserAuthenticato
 import Fastify from 'fastify'
 import { memoryLock } from '../lib/stores/memory-lock.js'
 import { UserLock } from '../lib/stores/user-lock.js'
-import { ALICE, bearer, BOB, buildApp, emulatorFor, emulatorOptions, issuerFor, upstreamCalls } from './helpers.js'
+import { ALICE, bearer, BOB, buildApp, emulatorFor, emulatorOptions, issuerFor, tokenOnly, upstreamCalls } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
 const issuer = await issuerFor(t)
@@ -35,7 +35,7 @@ async function rawDelete (app: FastifyInstance, path: string, token: string): Pr
 // A listening app; Alice with two authenticators, Bob with one whose id is 'x' (what a traversal would reach).
 async function aliceBesideBob (t: Test): Promise<{ emu: AuthsignalEmulator, app: FastifyInstance, token: string }> {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
@@ -45,7 +45,7 @@ async function aliceBesideBob (t: Test): Promise<{ emu: AuthsignalEmulator, app:
 
 t.test('DELETE of one of the user\'s authenticators answers 204 and removes it upstream', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const gone = emu.seedAuthenticator(ALICE, sms)
   const kept = emu.seedAuthenticator(ALICE, email)
 
@@ -59,7 +59,7 @@ t.test('DELETE of one of the user\'s authenticators answers 204 and removes it u
 
 t.test('DELETE of another user\'s authenticator id is 404 and no DELETE reaches Authsignal', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
   const bobs = emu.seedAuthenticator(BOB, sms)
@@ -74,7 +74,7 @@ t.test('DELETE of another user\'s authenticator id is 404 and no DELETE reaches 
 
 t.test('DELETE of an id that exists nowhere gets the same 404 as another user\'s', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
 
@@ -118,7 +118,7 @@ t.test('traversal and encoded ids are 400 FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_I
 // runs, so an over-long id is a 414 rather than the route's 400; either way no upstream call.
 t.test('an id longer than 100 characters is 414 FST_ERR_MAX_PARAM_LENGTH with no upstream call', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const headers = bearer(issuer.mint({ sub: ALICE }))
 
   for (const length of [101, 128, 129, 5000]) {
@@ -143,7 +143,7 @@ t.test('raw "/../" forms that Fastify cannot route are 404 and reach nothing out
 
 t.test('DELETE of the user\'s last authenticator is 409 and it stays', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const only = emu.seedAuthenticator(ALICE, sms)
 
   const res = await app.inject({ method: 'DELETE', url: `/authenticators/${only.userAuthenticatorId}`, headers: bearer(issuer.mint({ sub: ALICE })) })
@@ -156,7 +156,7 @@ t.test('DELETE of the user\'s last authenticator is 409 and it stays', async t =
 
 t.test('with protectLast: false the last authenticator can be removed', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { protectLast: false } } })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { ...tokenOnly, protectLast: false } } })
   const only = emu.seedAuthenticator(ALICE, sms)
 
   const res = await app.inject({ method: 'DELETE', url: `/authenticators/${only.userAuthenticatorId}`, headers: bearer(issuer.mint({ sub: ALICE })) })
@@ -167,7 +167,7 @@ t.test('with protectLast: false the last authenticator can be removed', async t 
 
 t.test('two parallel deletes of the user\'s last two authenticators: exactly one 204 and one 409', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const first = emu.seedAuthenticator(ALICE, sms)
   const second = emu.seedAuthenticator(ALICE, email)
   // A slow listing widens the window in which both requests could see "two left".
@@ -203,7 +203,7 @@ t.test('a delete that timed out (504) keeps the user\'s lock: the next removal c
 
 t.test('parallel deletes for different users do not wait on each other\'s outcome', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: tokenOnly } })
   const alices = [emu.seedAuthenticator(ALICE, sms), emu.seedAuthenticator(ALICE, email)]
   const bobs = [emu.seedAuthenticator(BOB, sms), emu.seedAuthenticator(BOB, email)]
 

@@ -44,6 +44,8 @@ export interface ChallengeResult {
   action?: string
   idempotencyKey?: string
   verificationMethod?: string
+  /** When the challenge reached its state (ISO 8601): how old the step-up is. */
+  stateUpdatedAt?: string
 }
 
 /** What a track answer must hold: a token, a URL, whether the user has an authenticator, and one of the outcomes track gives. */
@@ -57,8 +59,8 @@ export type EnrolmentReason = 'fresh sign-in' | 'first enrolment' | 'enrolled, s
 
 export interface EnrolmentToken { token: string, scoped: boolean, challengeRequired: boolean, reason: EnrolmentReason }
 
-/** Request context passed on to Authsignal's risk rules with each tracked action. */
-export interface TrackContext { ipAddress: string, userAgent: string | undefined }
+/** Request context passed on to Authsignal's risk rules with each tracked action (the guide's app may add the user's email and phone). */
+export interface TrackContext { ipAddress: string, userAgent: string | undefined, email?: string, phoneNumber?: string }
 
 /** The string fields of an authenticator the plugin reads (each may be absent or null). */
 export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const

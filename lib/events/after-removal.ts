@@ -14,7 +14,9 @@ import { notifyChange } from './change.js'
 
 export const REVOKED_HEADER = 'x-sessions-revoked'
 
-export type RemovalFollowUp = (request: FastifyRequest, reply: FastifyReply, userId: string, removed: UpstreamAuthenticator, claims: VerifiedUser) => Promise<void>
+/** `stepUpMethod`: the method of the challenge that allowed the removal, where known. */
+export type RemovalFollowUp = (request: FastifyRequest, reply: FastifyReply, userId: string, removed: UpstreamAuthenticator, claims: VerifiedUser,
+  stepUpMethod?: string) => Promise<void>
 
 /** The Cognito user whose sessions end: read from the caller's claims, or looked up for a support agent's target. */
 export type CognitoUserOf = () => Promise<{ userPoolId: string, username: string | undefined } | undefined>
@@ -52,7 +54,7 @@ export function removalFollowUp (api: AuthsignalApi, options: ResolvedOptions): 
   const { onChange, hookTimeoutMs } = options.events
   const revokeSessions = sessionRevoker(api, options)
 
-  return async (request, reply, userId, removed, claims) => {
+  return async (request, reply, userId, removed, claims, stepUpMethod) => {
     const [results] = await Promise.all([revokeSessions(request, userId, async () => ({
       userPoolId: poolOf(claims).userPoolId,
       // An access token's `username`, an ID token's `cognito:username`: the same Cognito username.
@@ -64,7 +66,9 @@ export function removalFollowUp (api: AuthsignalApi, options: ResolvedOptions): 
       userAuthenticatorId: removed.userAuthenticatorId,
       at: new Date().toISOString(),
       source: 'route',
-      requestId: request.id
+      requestId: request.id,
+      ipAddress: request.ip,
+      ...(stepUpMethod !== undefined && { stepUpMethod })
     }, request.log, hookTimeoutMs)])
     sayRevoked(reply, results)
   }

@@ -24,6 +24,10 @@ export interface AuthenticatorChangeEvent {
   eventId?: string
   /** Who acted and why (source `'support'` only): the agent's Authsignal user id and the reason they gave. */
   actor?: SupportActor
+  /** The IP address of the request that removed it (source `'route'` only; Fastify's `request.ip`, so `trustProxy` applies). */
+  ipAddress?: string
+  /** The method of the step-up challenge that allowed the removal (source `'route'`, where Authsignal says), e.g. `'PASSKEY'`. */
+  stepUpMethod?: string
 }
 
 export interface SupportActor { userId: string, reason: string }

@@ -13,12 +13,13 @@ export const DEFAULTS = {
   token: { path: '/token', action: 'addAuthenticator', scope: 'add:authenticators', freshSignInSec: 600 },
   prebuiltUi: { path: '/prebuilt-ui', action: 'manageAuthenticators' },
   list: { path: '/', showContactDetails: false },
-  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: false, challengeAction: 'removeAuthenticator', lockWaitMs: 3000 },
+  remove: { path: '/:userAuthenticatorId', protectLast: true, requireChallenge: true, challengeAction: 'removeAuthenticator', maxChallengeAgeSec: 300, lockWaitMs: 3000 },
   challengeToken: { path: '/challenge-token' },
   support: { path: '/support/users', requireChallenge: true },
+  verify: { path: '/verify' },
   webhook: { path: '/webhook', toleranceSec: 300, bodyLimit: 65_536, dedupeWindowSec: 86_400 },
   onAuthenticatorChangeTimeoutMs: 1000,
-  cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify' }
+  cognitoSync: { attributes: ['email', 'phone_number'], onRemove: 'unverify', replaceVerified: false }
 } as const
 
 /** aws-jwt-verify's shape for a Cognito pool id: the region, an underscore, the id. */

@@ -33,7 +33,7 @@ function cognitoClient (value: unknown, name: string): CognitoAdminClient {
 function resolveCognitoSync (value: unknown): ResolvedCognitoSync | undefined {
   if (value === undefined) return undefined
   if (!isObject(value)) fail('cognitoSync', 'expected an object with client')
-  knownKeys(value, 'cognitoSync', ['client', 'attributes', 'onRemove'])
+  knownKeys(value, 'cognitoSync', ['client', 'attributes', 'onRemove', 'replaceVerified'])
   const attributes = value.attributes ?? DEFAULTS.cognitoSync.attributes
   if (!Array.isArray(attributes) || attributes.length === 0 || !attributes.every(a => SYNCED.includes(a))) {
     fail('cognitoSync.attributes', `expected a non-empty list of ${SYNCED.map(a => `'${a}'`).join(', ')}`)
@@ -41,7 +41,8 @@ function resolveCognitoSync (value: unknown): ResolvedCognitoSync | undefined {
   return {
     client: cognitoClient(value.client, 'cognitoSync.client'),
     attributes: [...new Set(attributes as SyncedAttribute[])],
-    onRemove: oneOf(value.onRemove, 'cognitoSync.onRemove', ['unverify', 'keep'], DEFAULTS.cognitoSync.onRemove)
+    onRemove: oneOf(value.onRemove, 'cognitoSync.onRemove', ['unverify', 'keep'], DEFAULTS.cognitoSync.onRemove),
+    replaceVerified: boolean(value.replaceVerified, 'cognitoSync.replaceVerified', DEFAULTS.cognitoSync.replaceVerified)
   }
 }
 
@@ -64,12 +65,14 @@ export function assertWebhookVerifier (client: unknown, webhook: ResolvedWebhook
   }
 }
 
-export function resolveEvents (options: Record<string, unknown>, webhook: ResolvedWebhookRoute | false): ResolvedEvents {
+/** `verify`: `routes.verify` is on (it syncs on demand, with cognitoSync's client). */
+export function resolveEvents (options: Record<string, unknown>, webhook: ResolvedWebhookRoute | false, verify: boolean): ResolvedEvents {
   const hook = options.onAuthenticatorChange
   if (hook !== undefined && typeof hook !== 'function') fail('onAuthenticatorChange', 'expected a function')
   const cognitoSync = resolveCognitoSync(options.cognitoSync)
-  // The sync acts on Authsignal's webhook events: without the route it would silently do nothing.
-  if (cognitoSync !== undefined && webhook === false) fail('cognitoSync', 'acts on Authsignal\'s webhook events: turn on routes.webhook too')
+  // The sync acts on Authsignal's webhook events or on the caller's demand: without either it would silently do nothing.
+  if (cognitoSync !== undefined && webhook === false && !verify) fail('cognitoSync', 'acts on Authsignal\'s webhook events: turn on routes.webhook too (or routes.verify)')
+  if (cognitoSync === undefined && verify) fail('routes.verify', 'writes to Cognito with cognitoSync\'s client: give cognitoSync: { client }')
   return {
     onChange: hook as ResolvedEvents['onChange'],
     hookTimeoutMs: integer(options.onAuthenticatorChangeTimeoutMs, 'onAuthenticatorChangeTimeoutMs', DEFAULTS.onAuthenticatorChangeTimeoutMs, 1, 60_000),

@@ -53,6 +53,6 @@ export function resolveOptions (options: unknown): ResolvedOptions {
     prefix: options.prefix === undefined ? DEFAULTS.prefix : routePath(options.prefix, 'prefix', DEFAULTS.prefix).replace(/\/+$/, ''),
     routes,
     decorators: resolveDecorators(options.decorators),
-    events: resolveEvents(options, routes.webhook)
+    events: resolveEvents(options, routes.webhook, routes.verify !== false)
   }
 }

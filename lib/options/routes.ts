@@ -11,10 +11,11 @@ const ROUTE_KEYS = {
   token: ['path', 'action', 'scope', 'maxAuthAgeSec', 'freshSignInSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails', 'passkeyRpId'],
-  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
+  remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'maxChallengeAgeSec', 'lock', 'lockWaitMs'],
   challengeToken: ['path'],
   webhook: WEBHOOK_KEYS,
-  support: ['requiredGroups', 'requireChallenge', 'path']
+  support: ['requiredGroups', 'requireChallenge', 'path'],
+  verify: ['path']
 } as const
 
 // A WebAuthn RP id is a domain: the page's host or a registrable suffix of it, never an IP address.
@@ -62,6 +63,7 @@ function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): Res
     protectLast: boolean(remove.protectLast, 'routes.remove.protectLast', DEFAULTS.remove.protectLast),
     requireChallenge: boolean(remove.requireChallenge, 'routes.remove.requireChallenge', DEFAULTS.remove.requireChallenge),
     challengeAction: action(remove.challengeAction, 'routes.remove.challengeAction', DEFAULTS.remove.challengeAction),
+    maxChallengeAgeSec: integer(remove.maxChallengeAgeSec, 'routes.remove.maxChallengeAgeSec', DEFAULTS.remove.maxChallengeAgeSec, 1, 3600),
     lock,
     lockWaitMs: integer(remove.lockWaitMs, 'routes.remove.lockWaitMs', DEFAULTS.remove.lockWaitMs, 0, 60_000),
     leaseMs: lock.leaseMs ?? needed
@@ -84,6 +86,10 @@ function resolveSupport (support: Record<string, unknown> | false, remove: Resol
     requiredGroups: stringList(groups, 'routes.support.requiredGroups'),
     requireChallenge: boolean(support.requireChallenge, 'routes.support.requireChallenge', DEFAULTS.support.requireChallenge)
   }
+}
+
+function resolveVerify (verify: Record<string, unknown> | false): ResolvedRoutes['verify'] {
+  return verify && { path: routePath(verify.path, 'routes.verify.path', DEFAULTS.verify.path) }
 }
 
 export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoutes {
@@ -129,6 +135,8 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
     },
     // Off unless asked for: a route that changes things on an unauthenticated POST must be chosen.
     webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook')),
-    support
+    support,
+    // Off unless asked for: it writes to Cognito (with cognitoSync's client, checked with the events' options).
+    verify: resolveVerify(routes.verify === undefined ? false : routeOptions(routes, 'verify'))
   }
 }

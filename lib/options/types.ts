@@ -74,6 +74,11 @@ export interface PrebuiltUiRouteOptions {
   allowedRedirectUrls?: string[]
 }
 
+export interface VerifyRouteOptions {
+  /** Under `prefix`. Default `'/verify'`. */
+  path?: string
+}
+
 export interface ListRouteOptions {
   path?: string
   /** Show email addresses and phone numbers in full instead of masked. Default false. */
@@ -95,11 +100,14 @@ export interface RemoveRouteOptions {
   protectLast?: boolean
   /**
    * Demand an Authsignal token of a challenge completed with another factor than the one removed, in the
-   * `x-authsignal-token` header. Default false.
+   * `x-authsignal-token` header, each challenge allowing one removal. Default true; `false` lets a Cognito
+   * token alone remove a factor, which is all a stolen session would need (not recommended).
    */
   requireChallenge?: boolean
   /** The action that challenge must be for. Default `'removeAuthenticator'`. */
   challengeAction?: string
+  /** A challenge completed longer ago than this (Authsignal's `stateUpdatedAt`) is refused (403). Default 300, at most 3600. */
+  maxChallengeAgeSec?: number
   /** Where removals of one user are serialised: `redisLock(…)` or `dynamoDbLock(…)` for several instances. Default: in this process. */
   lock?: LockStore
   /** How long a removal waits for the user's lock held by another, in ms, before a 503. Default 3000. */
@@ -144,6 +152,11 @@ export interface AuthenticatorsPluginOptions {
     webhook?: WebhookRouteOptions | boolean
     /** Staff routes for a user who lost their factors. Off by default; needs `routes.remove` (its lock and challenge action). */
     support?: SupportRouteOptions | false
+    /**
+     * `POST {prefix}/verify` (the guide's Lambda): copies the caller's verified email / phone number from their
+     * authenticators to Cognito, fill-only as `cognitoSync` does (204). Off by default; needs `cognitoSync`.
+     */
+    verify?: VerifyRouteOptions | boolean
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
@@ -151,7 +164,7 @@ export interface AuthenticatorsPluginOptions {
   onAuthenticatorChange?: AuthenticatorChangeHook
   /** How long a request waits for `onAuthenticatorChange` at most, in ms. Default 1000. */
   onAuthenticatorChangeTimeoutMs?: number
-  /** Keeps the user's Cognito `email` / `phone_number` (+ `_verified`) in step with their Authsignal authenticators. Needs `routes.webhook`. */
+  /** Keeps the user's Cognito `email` / `phone_number` (+ `_verified`) in step with their Authsignal authenticators. Needs `routes.webhook` or `routes.verify`. */
   cognitoSync?: CognitoSyncOptions
   /** After the remove route deletes an authenticator, ends the user's sessions. */
   revokeSessionsOnRemove?: RevokeSessionsOptions
@@ -187,6 +200,7 @@ export interface ResolvedRemoveRoute {
   protectLast: boolean
   requireChallenge: boolean
   challengeAction: string
+  maxChallengeAgeSec: number
   lock: LockStore
   lockWaitMs: number
   /** How long the lock is held at most: longer than the work it guards (see lib/stores/user-lock.ts). */
@@ -202,6 +216,8 @@ export interface ResolvedRoutes {
   challengeToken: { path: string, action: string } | false
   webhook: ResolvedWebhookRoute | false
   support: ResolvedSupportRoute | false
+  /** The guide's sync on demand (`POST {prefix}/verify`); needs `cognitoSync`. */
+  verify: { path: string } | false
 }
 
 export interface ResolvedSupportRoute {
@@ -252,6 +268,12 @@ export interface CognitoSyncOptions {
    * `email_verified` / `phone_number_verified` to false (the address itself stays); `'keep'` leaves both. Default `'unverify'`.
    */
   onRemove?: 'unverify' | 'keep'
+  /**
+   * Replace a verified Cognito `email` / `phone_number` with the address of the user's most recently verified
+   * authenticator. Default false: only an empty or unverified attribute is filled. Risk: anyone who can enrol a
+   * factor for the user (a stolen session) makes their own address the one Cognito sends password resets to.
+   */
+  replaceVerified?: boolean
 }
 
 export interface RevokeSessionsOptions {
@@ -273,6 +295,7 @@ export interface ResolvedCognitoSync {
   client: CognitoAdminClient
   attributes: SyncedAttribute[]
   onRemove: 'unverify' | 'keep'
+  replaceVerified: boolean
 }
 
 export interface ResolvedEvents {

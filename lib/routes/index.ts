@@ -9,6 +9,7 @@ import { prebuiltUiRoute } from './prebuilt-ui.js'
 import { removeRoute } from './remove.js'
 import { supportRoutes } from './support.js'
 import { tokenRoute } from './token.js'
+import { verifyRoute } from './verify.js'
 import { webhookRoute } from './webhook.js'
 
 export async function authenticatorRoutes (fastify: FastifyInstance, context: RouteContext): Promise<void> {
@@ -22,4 +23,5 @@ export async function authenticatorRoutes (fastify: FastifyInstance, context: Ro
   if (routes.webhook) webhookRoute(fastify, routes.webhook, context)
   // Options refuse routes.support without routes.remove: support removals take its lock and challenge action.
   if (routes.support) supportRoutes(fastify, routes.support, routes.remove as ResolvedRemoveRoute, context)
+  if (routes.verify) verifyRoute(fastify, routes.verify, context)
 }

@@ -4,23 +4,23 @@
 // because the SDK puts it into the URL path unencoded: `../../bob/authenticators/x` would reach Bob.
 // The ownership list and the delete run under the user's lock (lib/stores/user-lock.ts), shared by the
 // fleet when the host gives a shared store; the challenge is validated, and who completed it looked up,
-// before the lock is taken, so the lock is held for two upstream calls only, and its answer is applied in
-// the order above.
+// before the lock is taken (lib/step-up.ts), so the lock is held for two upstream calls only, and its answer
+// is applied in the order above; it is recorded as used (one removal per challenge) just before the delete.
 import type { FastifyInstance } from 'fastify'
-import type { AuthsignalApi, UpstreamAuthenticator } from '../authsignal/api.js'
+import type { UpstreamAuthenticator } from '../authsignal/api.js'
 import { outcomeUnknown } from '../authsignal/client.js'
+import { audit } from '../audit.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import { UserLock } from '../stores/user-lock.js'
 import { removalFollowUp } from '../events/after-removal.js'
+import { CHALLENGE_HEADER, refusalFor, StepUp, type StepUpProof } from '../step-up.js'
 import type { RouteContext } from './context.js'
 import { AUTHENTICATOR_ID_PATTERN, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
 type RemoveRoute = Exclude<ResolvedRoutes['remove'], false>
-
-export const CHALLENGE_HEADER = 'x-authsignal-token'
 
 /** Recovery codes only help a user back to a factor: they are never the factor a removal must leave. */
 const RECOVERY_CODE = 'RECOVERY_CODE'
@@ -30,41 +30,20 @@ function usable (a: UpstreamAuthenticator): boolean {
   return a.verificationMethod !== RECOVERY_CODE && typeof a.verifiedAt === 'string' && a.verifiedAt !== ''
 }
 
-/** What the request's challenge proves: nothing (the refusal), or a factor: the authenticator or the method that completed it. */
-type Challenge = { refusal: Error } | { verifiedBy: string | undefined, method: string | undefined }
+/** The step-up's proof, or its refusal: applied under the lock, after ownership and the last-one rule (DESIGN.md's order). */
+type Challenge = { refusal: Error } | { proof: StepUpProof }
 
-async function judgeChallenge (api: AuthsignalApi, route: RemoveRoute, token: string | undefined, userId: string): Promise<Challenge> {
-  if (token === undefined || token === '') {
-    return { refusal: new ChallengeRequiredError(`send the token of a "${route.challengeAction}" challenge completed with another factor in ${CHALLENGE_HEADER}`) }
-  }
-  const result = await api.validateChallenge(userId, token, route.challengeAction)
-  if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== route.challengeAction) {
-    return { refusal: new ChallengeRequiredError('the challenge token is not valid for this user and action') }
-  }
-  // validateChallenge names the method but not the authenticator; the user's actions name it (when Authsignal knows).
-  const action = result.idempotencyKey === undefined ? undefined : await api.findAction(userId, route.challengeAction, result.idempotencyKey)
-  return { verifiedBy: action?.verifiedByAuthenticatorId ?? undefined, method: action?.verificationMethod ?? result.verificationMethod }
-}
-
-/** Why the challenge does not allow removing `target`, or undefined when it does: it must prove another factor. */
-function challengeRefusal (challenge: Challenge, target: UpstreamAuthenticator): Error | undefined {
-  if ('refusal' in challenge) return challenge.refusal
-  const { verifiedBy, method } = challenge
-  if (verifiedBy !== undefined) {
-    return verifiedBy === target.userAuthenticatorId
-      ? new ChallengeRequiredError('it was completed with the authenticator being removed: complete it with another factor')
-      : undefined
-  }
-  // Authsignal did not say which authenticator completed it: no authenticator of its method may go on its strength.
-  if (method === undefined) return new ChallengeRequiredError('Authsignal did not say which factor completed it')
-  return method === target.verificationMethod
-    ? new ChallengeRequiredError(`it was completed with ${method}, the method of the authenticator being removed: complete it with another factor`)
-    : undefined
+async function judge (stepUp: StepUp, userId: string, token: string | undefined): Promise<Challenge> {
+  return await stepUp.verify(userId, token).then(proof => ({ proof }), (err: unknown) => {
+    if (err instanceof ChallengeRequiredError) return { refusal: err }
+    throw err
+  })
 }
 
 export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: route.lock, leaseMs: route.leaseMs, waitMs: route.lockWaitMs, callMs: options.authsignal.timeoutMs })
   const followUp = removalFollowUp(api, options)
+  const stepUp = new StepUp(api, { action: route.challengeAction, maxAgeSec: route.maxChallengeAgeSec, store: route.lock })
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,
@@ -90,7 +69,7 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
         409: { ...errorSchema, description: 'The last authenticator cannot be removed (recovery codes and enrolments never verified do not count as one)' },
         ...commonErrors,
         ...(route.requireChallenge && {
-          403: { ...errorSchema, description: 'A required group or scope is missing, or the step-up challenge is missing, not valid, or was completed with the authenticator being removed' }
+          403: { ...errorSchema, description: 'A required group or scope is missing, or the step-up challenge is missing, not valid, too old, already used, or was completed with the authenticator being removed or with one enrolled after the sign-in' }
         }),
         503: { ...errorSchema, description: 'The user pool\'s keys cannot be fetched, Authsignal is rate limiting, or the user\'s lock cannot be had (nothing was removed)' }
       }
@@ -101,25 +80,41 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
     }
     const userId = userIdOf(request)
     const id = request.params.userAuthenticatorId
-    const challenge = route.requireChallenge ? await judgeChallenge(api, route, request.headers[CHALLENGE_HEADER], userId) : undefined
-    const removed = await lock.run(`remove:${userId}`, request.log, async (lease) => {
+    const claims = claimsOf(request)
+    const facts = { userId, route: request.routeOptions.url as string, userAuthenticatorId: id }
+    const challenge = route.requireChallenge ? await judge(stepUp, userId, request.headers[CHALLENGE_HEADER]) : undefined
+    const { removed, proof } = await lock.run(`remove:${userId}`, request.log, async (lease) => {
       lease.assertTime()
       const owned = await api.listAuthenticators(userId)
       const target = owned.find(a => a.userAuthenticatorId === id)
       if (target === undefined) throw new AuthenticatorNotFoundError()
       if (route.protectLast && !owned.some(a => a !== target && usable(a))) throw new LastAuthenticatorError()
-      const refusal = challenge === undefined ? undefined : challengeRefusal(challenge, target)
-      if (refusal !== undefined) throw refusal
+      let proof: StepUpProof | undefined
+      if (challenge !== undefined) {
+        const stepUpFacts = { ...facts, verificationMethod: target.verificationMethod }
+        const refused = (err: Error): Error => {
+          audit(request.log, 'warn', 'stepup.refused', { ...stepUpFacts, reason: err.message })
+          return err
+        }
+        if ('refusal' in challenge) throw refused(challenge.refusal)
+        proof = challenge.proof
+        const refusal = refusalFor(proof, target, owned, claims)
+        if (refusal !== undefined) throw refused(refusal)
+        // Only now, when nothing but the delete is left: a 404, 409 or refusal above leaves the challenge usable.
+        await stepUp.consume(proof, request.log).catch((err: unknown) => { throw refused(err as Error) })
+        audit(request.log, 'info', 'stepup.accepted', { ...stepUpFacts, stepUpMethod: proof.method })
+      }
       lease.assertTime()
       await api.deleteAuthenticator(userId, id).catch((err: unknown) => {
         // It may still land: the next removal must not judge the last-one rule on the list before it.
         if (outcomeUnknown(err)) lease.keepToEnd()
         throw err
       })
-      return target
+      return { removed: target, proof }
     })
+    audit(request.log, 'info', 'authenticator.removed', { ...facts, verificationMethod: removed.verificationMethod, stepUpMethod: proof?.method })
     // Sessions revoked and the host's hook told, each bounded; none of it can undo the removal.
-    await followUp(request, reply, userId, removed, claimsOf(request))
+    await followUp(request, reply, userId, removed, claims, proof?.method)
     return reply.code(204).send()
   })
 }

@@ -11,17 +11,18 @@
 // too long for it: the twin splits the raw path itself (not the decoded wildcard, where `%2F` would be a '/')
 // and runs the same handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthsignalApi, UpstreamAuthenticator } from '../authsignal/api.js'
+import type { UpstreamAuthenticator } from '../authsignal/api.js'
+import { outcomeUnknown } from '../authsignal/client.js'
 import { checkGates } from '../cognito/gates.js'
 import {
-  AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, InvalidReasonError, InvalidUserIdError, SupportOwnUserError
+  AuthenticatorNotFoundError, InvalidAuthenticatorIdError, InvalidReasonError, InvalidUserIdError, SupportOwnUserError
 } from '../errors.js'
 import { supportFollowUp } from '../events/after-support-removal.js'
 import type { ResolvedRemoveRoute, ResolvedSupportRoute } from '../options/index.js'
+import { CHALLENGE_HEADER, StepUp } from '../step-up.js'
 import { UserLock } from '../stores/user-lock.js'
 import type { RouteContext } from './context.js'
 import { summarise } from './list.js'
-import { CHALLENGE_HEADER } from './remove.js'
 import { AUTHENTICATOR_ID_PATTERN, authenticatorSchema, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
 /** An Authsignal user id as the plugin makes them; `.` and `..` alone would be steps up the SDK's URL path. */
@@ -29,18 +30,6 @@ export const USER_ID_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._@:+-]{1,128}$'
 const USER_ID = new RegExp(USER_ID_PATTERN)
 const AUTHENTICATOR_ID = new RegExp(AUTHENTICATOR_ID_PATTERN)
 const TAGS = ['support']
-
-/**
- * Refuses (403) unless `token` is a challenge the agent completed themselves for `action`. Kept to this one
- * function so the removal's shared step-up judgement (single use, maximum age) can take its place.
- */
-export async function agentChallenge (api: AuthsignalApi, agentUserId: string, token: string | undefined, action: string): Promise<void> {
-  if (token === undefined || token === '') throw new ChallengeRequiredError(`send the token of a "${action}" challenge you completed in ${CHALLENGE_HEADER}`)
-  const result = await api.validateChallenge(agentUserId, token, action)
-  if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== agentUserId || result.action !== action) {
-    throw new ChallengeRequiredError('the challenge token is not valid for you and this action')
-  }
-}
 
 interface Target { userId: string, userAuthenticatorId?: string }
 type Params = Record<string, string | undefined>
@@ -85,6 +74,7 @@ const reasonBody = {
 
 export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportRoute, remove: ResolvedRemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: remove.lock, leaseMs: remove.leaseMs, waitMs: remove.lockWaitMs, callMs: options.authsignal.timeoutMs })
+  const agentStepUp = new StepUp(api, { action: remove.challengeAction, maxAgeSec: remove.maxChallengeAgeSec, store: remove.lock })
   const followUp = supportFollowUp(api, options)
   const showContactDetails = options.routes.list !== false && options.routes.list.showContactDetails
   const gates = { requiredGroups: route.requiredGroups, requiredScopes: [] }
@@ -110,8 +100,12 @@ export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportR
     return agent
   }
 
+  // The agent's own challenge, judged as a user's step-up is (valid, theirs, recent) and used once: one removal or
+  // one reset per challenge, consumed before the first delete (a 404 after it costs the agent a new challenge).
+  // "Another factor than the one removed" does not apply: the agent's factors are not the target's.
   async function stepUp (request: SupportRequest, agent: string): Promise<void> {
-    if (route.requireChallenge) await agentChallenge(api, agent, request.headers[CHALLENGE_HEADER], remove.challengeAction)
+    if (!route.requireChallenge) return
+    await agentStepUp.consume(await agentStepUp.verify(agent, request.headers[CHALLENGE_HEADER]), request.log)
   }
 
   /** One removal under the target's lock: `pick` chooses from the user's authenticators as they are now. */
@@ -121,7 +115,11 @@ export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportR
       const target = pick(await api.listAuthenticators(userId))
       if (target === undefined) return undefined
       lease.assertTime()
-      await api.deleteAuthenticator(userId, target.userAuthenticatorId)
+      await api.deleteAuthenticator(userId, target.userAuthenticatorId).catch((err: unknown) => {
+        // It may still land: as for the user's own removal, the lock stays taken until its lease ends.
+        if (outcomeUnknown(err)) lease.keepToEnd()
+        throw err
+      })
       return target
     })
   }

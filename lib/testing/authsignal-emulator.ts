@@ -67,11 +67,12 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
         if (at !== -1) store.rules.splice(at, 1)
       }
     },
-    completeChallenge: (userId, action, verificationMethod, userAuthenticatorId) => {
+    completeChallenge: (userId, action, verificationMethod, userAuthenticatorId, completedAt) => {
       const by = userAuthenticatorId === undefined ? undefined : store.find(userId, userAuthenticatorId)
       if (userAuthenticatorId !== undefined && by === undefined) throw new Error(`completeChallenge: ${userId} has no authenticator ${userAuthenticatorId}`)
       const record = store.createAction(userId, action, {}, 'CHALLENGE_REQUIRED')
       store.succeed(record, by, verificationMethod ?? by?.verificationMethod ?? 'EMAIL_OTP')
+      if (completedAt !== undefined) record.stateUpdatedAt = completedAt
       return tokens.issue(record)
     },
     reset: () => {

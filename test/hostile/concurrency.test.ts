@@ -8,7 +8,7 @@ import t from 'tap'
 import { ALICE, assertNothingLeaked, Capture, send, startSuite, type Answer, type Send } from './helpers.js'
 
 const capture = new Capture()
-const { emu, issuer, app } = await startSuite(t, capture, 3000, { routes: { prebuiltUi: { allowedRedirectUrls: ['https://app.example/done'] } } })
+const { emu, issuer, app } = await startSuite(t, capture, 3000, { routes: { remove: { requireChallenge: false }, prebuiltUi: { allowedRedirectUrls: ['https://app.example/done'] } } })
 const bearerOf = (sub: string): Record<string, string> => ({ authorization: `Bearer ${capture.keep(issuer.mint({ sub }))}` })
 
 /** Runs `jobs` with at most `limit` in flight. */

@@ -24,11 +24,12 @@ const issuer = await startCognitoIssuer()
 t.teardown(() => issuer.close())
 const authsignal = { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: TIMEOUT_MS }
 const cognito = cognitoOptions(issuer)
-// Three registrations: as the README shows; with step-up on removals; with a host-supplied SDK instance.
+// Three registrations: removals with the Cognito token alone (requireChallenge: false); with the step-up (the
+// default); with a host-supplied SDK instance.
 const hosted = new Authsignal({ apiSecretKey: emu.secret, apiUrl: emu.apiUrl, retries: 0 })
 const app = await startApp(t, capture, [
-  { cognito, authsignal },
-  { cognito, authsignal, prefix: '/stepup', routes: { remove: { requireChallenge: true } } },
+  { cognito, authsignal, routes: { remove: { requireChallenge: false } } },
+  { cognito, authsignal, prefix: '/stepup' },
   { cognito, authsignal: { client: hosted, timeoutMs: TIMEOUT_MS }, prefix: '/hosted' }
 ])
 const auth = { authorization: `Bearer ${capture.keep(issuer.mint({ sub: ALICE }))}` }
@@ -59,14 +60,16 @@ interface Row {
   minMs?: number
 }
 
+const ENROLLED = '2026-01-01T00:00:00.000Z'
 const LIST_CALL = /\/authenticators$/
 const DELETE_CALL = /\/authenticators\/[^/]+$/
 const VALIDATE_CALL = /^\/v1\/validate$/
 
 async function check (t: Test, row: Row): Promise<void> {
   emu.reset()
-  emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1' })
-  emu.seedAuthenticator(ALICE, { verificationMethod: 'EMAIL_OTP', email: 'alice@example.com', userAuthenticatorId: 'own2' })
+  // Enrolled before Alice's sign-in: the step-up's factor does not postdate it (lib/step-up.ts).
+  emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1', createdAt: ENROLLED })
+  emu.seedAuthenticator(ALICE, { verificationMethod: 'EMAIL_OTP', email: 'alice@example.com', userAuthenticatorId: 'own2', createdAt: ENROLLED })
   const headers = requests[row.route].headers?.() // before the fault: a challenge is completed without any call
   emu.setFault(row.fault, { path: row.on })
   const res = await send(app, { method: requests[row.route].method, path: requests[row.route].path, headers: headers ?? auth })
@@ -80,7 +83,7 @@ async function check (t: Test, row: Row): Promise<void> {
   t.equal(new Set(paths).size, paths.length, `${row.name}: no call was sent twice`)
   if (row.route.startsWith('delete') && row.status !== 204) t.equal(emu.authenticators(ALICE).length, 2, `${row.name}: nothing was deleted`)
   emu.setFault(null)
-  if (emu.authenticators(ALICE).length < 2) emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1' })
+  if (emu.authenticators(ALICE).length < 2) emu.seedAuthenticator(ALICE, { verificationMethod: 'SMS', userAuthenticatorId: 'own1', createdAt: ENROLLED })
   t.equal((await call(row.route)).status, requests[row.route].ok, `${row.name}: the next good request succeeds`)
 }
 

@@ -126,7 +126,8 @@ export interface AuthsignalEmulator {
   // Creates an action in state CHALLENGE_SUCCEEDED and returns its token (step-up tests). With
   // userAuthenticatorId (one of the user's), that authenticator completed it: it becomes the action's
   // verifiedByAuthenticatorId, its lastVerifiedAt moves, and verificationMethod defaults to its method.
-  completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string): string
+  // With completedAt (ISO 8601), the challenge says it was completed then (its stateUpdatedAt): an aged step-up.
+  completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string, completedAt?: string): string
   // Decides track's rule outcome, as a rule in Authsignal's portal would: the last rule set that matches the
   // user and action wins; with none, track answers ALLOW (Authsignal without rules). Returns a function that
   // removes this rule; reset() removes them all.
