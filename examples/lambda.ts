@@ -67,6 +67,12 @@ function required (env: LambdaEnv, name: string): string {
   return value
 }
 
+/**
+ * A deadline under the plugin's default (5 s) so that a removal's worst case, every call at its bound, stays under
+ * API Gateway's 30 s integration timeout: `removalWorstCaseMs()` of these options is the README's SAM `Timeout`.
+ */
+export const AUTHSIGNAL_TIMEOUT_MS = 3000
+
 /** The Fastify app with the plugin, configured from `env`. Pure: nothing is read from `process.env`. */
 export function buildLambdaApp (env: LambdaEnv): FastifyInstance {
   const cognito = {
@@ -75,7 +81,7 @@ export function buildLambdaApp (env: LambdaEnv): FastifyInstance {
     issuer: optional(env, 'COGNITO_ISSUER'),
     jwksUri: optional(env, 'COGNITO_JWKS_URI')
   }
-  const authsignal = { apiSecretKey: required(env, 'AUTHSIGNAL_SECRET'), apiUrl: optional(env, 'AUTHSIGNAL_API_URL') }
+  const authsignal = { apiSecretKey: required(env, 'AUTHSIGNAL_SECRET'), apiUrl: optional(env, 'AUTHSIGNAL_API_URL'), timeoutMs: AUTHSIGNAL_TIMEOUT_MS }
   const tableName = optional(env, 'LOCK_TABLE_NAME')
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT')
   // Credentials come from the function's role (the SDK's default chain); the client is made once per container,

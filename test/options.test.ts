@@ -31,7 +31,7 @@ t.test('defaults: both Cognito issuer forms, the pool JWKS, access tokens, all f
   const { lock, leaseMs, ...remove } = resolved.routes.remove as Exclude<typeof resolved.routes.remove, false>
   t.same(remove, DEFAULTS.remove)
   t.equal(lock.kind, 'memory', 'removals are serialised in this process by default')
-  t.equal(leaseMs, 2 * DEFAULTS.timeoutMs + 2000, 'the lease covers two upstream calls and a margin')
+  t.equal(leaseMs, 2 * DEFAULTS.timeoutMs + 1000 + 2000, 'the lease covers two upstream calls, the step-up record and a margin')
 })
 
 t.test('explicit values are kept', async t => {
@@ -176,12 +176,12 @@ t.test('unknown keys are refused at every level, with the option probably meant'
 t.test('routes.remove.lock: a store object, with a lease no shorter than the work it guards', async t => {
   const withLock = (lock: unknown, extra: Record<string, unknown> = {}) => ({ cognito, authsignal: { ...authsignal, timeoutMs: 1000 }, routes: { remove: { lock, ...extra } } })
   t.throws(() => resolveOptions(withLock({ acquire: async () => true })), { message: /routes\.remove\.lock: expected a lock store/ }, 'a store without the expected methods')
-  t.throws(() => resolveOptions(withLock({ ...memoryLock(), leaseMs: 3999 })),
-    { message: /routes\.remove\.lock: its leaseMs 3999 is shorter than the work it guards: 4000 ms \(two Authsignal calls of authsignal\.timeoutMs 1000 ms each, plus a margin\)/ },
-    'a lease shorter than two calls and the margin')
-  const fits = resolveOptions(withLock({ ...memoryLock(), leaseMs: 4000 })).routes.remove
-  t.equal(fits && fits.leaseMs, 4000, 'a lease that covers them is kept')
+  t.throws(() => resolveOptions(withLock({ ...memoryLock(), leaseMs: 4999 })),
+    { message: /routes\.remove\.lock: its leaseMs 4999 is shorter than the work it guards: 5000 ms \(two Authsignal calls of authsignal\.timeoutMs 1000 ms each, a lock-store write, plus a margin\)/ },
+    'a lease shorter than two calls, the step-up record and the margin')
+  const fits = resolveOptions(withLock({ ...memoryLock(), leaseMs: 5000 })).routes.remove
+  t.equal(fits && fits.leaseMs, 5000, 'a lease that covers them is kept')
   const derived = resolveOptions(withLock(memoryLock())).routes.remove
-  t.equal(derived && derived.leaseMs, 4000, 'without a leaseMs the lease is derived from authsignal.timeoutMs')
+  t.equal(derived && derived.leaseMs, 5000, 'without a leaseMs the lease is derived from authsignal.timeoutMs')
   t.throws(() => resolveOptions(withLock(memoryLock(), { lockWaitMs: -1 })), { message: /routes\.remove\.lockWaitMs: expected an integer from 0 to 60000/ })
 })

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { removalWorstCaseMs } from '../index.js'
+import { AUTHSIGNAL_TIMEOUT_MS } from '../examples/lambda.js'
 import { childEnv, ROOT } from './fixtures/children.js'
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
@@ -70,13 +71,14 @@ t.test('the SAM template\'s Lambda Timeout is removalWorstCaseMs() of the exampl
   const lambda = section('AWS Lambda behind API Gateway')
   const stated = /Timeout: (\d+) +# removalWorstCaseMs\(options\): (\d+) s with the step-up, \+ 1 s/.exec(lambda)
   t.ok(stated, 'the Timeout line says where it comes from')
-  // examples/lambda.ts registers the defaults with its pool, client and secret (its shared lock changes no bound).
+  // examples/lambda.ts registers the defaults with its pool, client, secret and deadline (its shared lock changes no bound).
   const worstMs = removalWorstCaseMs({
     cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client' },
-    authsignal: { apiSecretKey: 'secret' },
+    authsignal: { apiSecretKey: 'secret', timeoutMs: AUTHSIGNAL_TIMEOUT_MS },
     routes: { remove: { requireChallenge: true } }
   })
   t.equal(Number(stated?.[2]), worstMs / 1000, 'the worst case it states')
   t.equal(Number(stated?.[1]), Math.ceil(worstMs / 1000) + 1, 'the Timeout')
+  t.ok(Number(stated?.[1]) <= 30, 'within API Gateway\'s 30 s integration timeout')
   t.match(lambda, `: ${worstMs / 1000} s; the template adds 1 s`, 'the text below the template states it too')
 })

@@ -96,7 +96,8 @@ t.test('an agent removes a user\'s last authenticator with their own challenge: 
   t.same(s.emu.authenticators(ALICE), [], 'the last one is gone')
   t.match(s.changes, [{ type: 'removed', source: 'support', userId: ALICE, userAuthenticatorId: lone.userAuthenticatorId, verificationMethod: 'SMS', actor: { userId: AGENT, reason } }])
   t.equal(s.changes.length, 1)
-  t.same(upstreamCalls(s.emu), ['POST /v1/validate', `GET /v1/users/${ALICE}/authenticators`, `DELETE /v1/users/${ALICE}/authenticators/${lone.userAuthenticatorId}`])
+  // The agent's challenge (validated, then its action looked up: the agent's own path), then the target's list and delete.
+  t.same(upstreamCalls(s.emu), ['POST /v1/validate', `GET /v1/users/${AGENT}/actions`, `GET /v1/users/${ALICE}/authenticators`, `DELETE /v1/users/${ALICE}/authenticators/${lone.userAuthenticatorId}`])
   const audit = s.capture.lines.map(l => JSON.parse(l)).filter(l => l.support !== undefined)
   t.match(audit, [{ level: 30, support: { agent: AGENT, user: ALICE, userAuthenticatorId: lone.userAuthenticatorId, verificationMethod: 'SMS', reason } }], 'one info audit line')
   t.notOk(s.capture.lines.some(l => l.includes('+6421555123')), 'no phone number in any log line')
@@ -122,6 +123,22 @@ t.test('the agent\'s step-up: none, another user\'s, another action\'s or a made
   t.equal(all.status, 403, 'the reset needs it too')
   t.notOk(s.emu.requests.some(r => r.method === 'DELETE' || r.path.endsWith('/authenticators')), 'no list, no delete')
   t.equal((await remove(s, path, challenged(s.emu))).status, 204, 'their own: 204')
+})
+
+t.test('the agent\'s step-up is judged as a user\'s is: used once (a replay is 403, nothing removed) and at most maxChallengeAgeSec old', async t => {
+  const s = await suite(t)
+  const [first, second] = [s.emu.seedAuthenticator(ALICE, sms), s.emu.seedAuthenticator(ALICE, email)]
+  const headers = challenged(s.emu)
+  t.equal((await remove(s, `${SUPPORT}/${ALICE}/authenticators/${first.userAuthenticatorId}`, headers)).status, 204, 'the first removal')
+  const replay = await remove(s, `${SUPPORT}/${ALICE}/authenticators/${second.userAuthenticatorId}`, headers)
+  t.equal(replay.status, 403, 'the same challenge again')
+  t.match(replay.json().message, /already allowed a removal/)
+  t.equal((await remove(s, `${SUPPORT}/${ALICE}/authenticators`, headers)).status, 403, 'nor a reset')
+  const stale = { ...bearer(agentToken()), 'x-authsignal-token': s.emu.completeChallenge(AGENT, 'removeAuthenticator', undefined, undefined, new Date(Date.now() - 301_000).toISOString()) }
+  const old = await remove(s, `${SUPPORT}/${ALICE}/authenticators/${second.userAuthenticatorId}`, stale)
+  t.equal(old.status, 403, 'a challenge completed over 300 s ago')
+  t.match(old.json().message, /more than 300 s ago/)
+  t.same(s.emu.authenticators(ALICE).map(a => a.userAuthenticatorId), [second.userAuthenticatorId], 'only the first removal happened')
 })
 
 t.test('the lost-phone reset removes every authenticator: 200 { removed }, each told and logged once', async t => {

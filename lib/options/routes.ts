@@ -56,7 +56,7 @@ function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): Res
   const needed = leaseFor(timeoutMs)
   if (lock.leaseMs !== undefined && lock.leaseMs < needed) {
     fail('routes.remove.lock', `its leaseMs ${lock.leaseMs} is shorter than the work it guards: ${needed} ms (two Authsignal calls of ` +
-      `authsignal.timeoutMs ${timeoutMs} ms each, plus a margin); give it leaseMs ≥ ${needed} or leave leaseMs out`)
+      `authsignal.timeoutMs ${timeoutMs} ms each, a lock-store write, plus a margin); give it leaseMs ≥ ${needed} or leave leaseMs out`)
   }
   return {
     path,

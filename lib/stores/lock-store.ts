@@ -34,9 +34,12 @@ export const LEASE_MARGIN_MS = 2000
 /** Upstream calls made while the lock is held: the ownership list, then the delete. */
 export const CALLS_UNDER_LOCK = 2
 
+/** Store operations made while the lock is held, between those calls: recording the step-up as used (lib/step-up.ts). */
+export const STORE_OPS_UNDER_LOCK = 1
+
 /** The shortest lease that outlives the work it guards (lib/stores/user-lock.ts says why it always does). */
 export function leaseFor (timeoutMs: number): number {
-  return CALLS_UNDER_LOCK * timeoutMs + LEASE_MARGIN_MS
+  return CALLS_UNDER_LOCK * timeoutMs + STORE_OPS_UNDER_LOCK * STORE_TIMEOUT_MS + LEASE_MARGIN_MS
 }
 
 export function isLockStore (value: unknown): value is LockStore {

@@ -2,8 +2,9 @@
 // concurrent removals cannot both see "two authenticators left" and both delete.
 //
 // Why the holder's work always ends before its lease: the work under the lock is CALLS_UNDER_LOCK Authsignal
-// calls, each ended by its deadline (authsignal.timeoutMs: an abort plus a race, lib/authsignal/client.ts),
-// and the lease is at least all of those deadlines plus a margin (leaseFor). The lease is counted here from
+// calls, each ended by its deadline (authsignal.timeoutMs: an abort plus a race, lib/authsignal/client.ts), and
+// STORE_OPS_UNDER_LOCK store operations (the step-up's record), each within STORE_TIMEOUT_MS, and the lease is
+// at least all of those bounds plus a margin (leaseFor). The lease is counted here from
 // before the acquire was sent, so the store's own count (from when it got the request) ends later than ours.
 // And before each call the holder checks that what is left of its lease covers a whole call and half the
 // margin: a process stalled long enough to eat the margin gives up (503) rather than act on a lock it may
