@@ -168,8 +168,11 @@ const body: fc.Arbitrary<Body> = fc.oneof(
 )
 
 const contentType: fc.Arbitrary<string | undefined> = fc.option(fc.oneof(
-  { arbitrary: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded',
-    'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/jsonx', ''), weight: 4 },
+  {
+    arbitrary: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/jsonx', ''),
+    weight: 4
+  },
   { arbitrary: headerText(30), weight: 1 }
 ), { freq: 5, nil: undefined })
 
