@@ -77,6 +77,11 @@ export interface Case {
 
 const who = fc.constantFrom<Who>('alice', 'bob', 'agent')
 
+/** `arbitrary` in one case out of `every`, else undefined (fc.option's `freq` is the other way round: the chance of nil). */
+function sometimes<T> (arbitrary: fc.Arbitrary<T>, every: number): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: every - 1 }, { arbitrary, weight: 1 })
+}
+
 /** Strings that have reached other users' paths or broken parsers somewhere, then anything at all. */
 const hostileText = fc.oneof(
   fc.constantFrom('.', '..', '../', `../${BOB}`, `..%2F${BOB}`, '%2e%2e', '%2E%2E%2F', '..\\x', `${BOB}/..`, 'a/b', 'a%2Fb', '%00', 'a\u0000b',
@@ -131,10 +136,10 @@ const auth: fc.Arbitrary<Auth> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('twice' as const), first: who, second: who }), weight: 1 }
 )
 
-const query: fc.Arbitrary<Query | undefined> = fc.option(fc.oneof(
+const query: fc.Arbitrary<Query | undefined> = sometimes(fc.oneof(
   fc.record({ kind: fc.constant('text' as const), text: fc.oneof(fc.constantFrom('userId=' + BOB, '__proto__[x]=1', 'a=1&a=2', '%', '=&=', 'x=%zz'), fc.string({ unit: 'grapheme', maxLength: 40 })) }),
   fc.record({ kind: fc.constant('credential' as const), name: fc.constantFrom('access_token', 'id_token', 'token', 'x-authsignal-token', 'next') })
-), { freq: 4, nil: undefined })
+), 3)
 
 const json: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
@@ -199,15 +204,47 @@ const faults: EmulatorFault[] = [
   { kind: 'status', status: 500 }, { kind: 'status', status: 503 }, { kind: 'status', status: 429 }, { kind: 'status', status: 400 }, { kind: 'status', status: 404 },
   { kind: 'garbage' }, { kind: 'wrongContentType' }, { kind: 'reset' }, { kind: 'latency', ms: 30 }, { kind: 'hang' }, { kind: 'huge', bytes: 300_000 }
 ]
-const fault: fc.Arbitrary<Fault | undefined> = fc.option(fc.record({
+const fault: fc.Arbitrary<Fault | undefined> = sometimes(fc.record({
   fault: fc.constantFrom(...faults),
   path: fc.constantFrom(undefined, /\/authenticators/, /\/actions/, /\/validate$/)
-}), { freq: 8, nil: undefined })
+}), 6)
 
-/** A whole request for a route whose path has these parameters. */
-export function requestCase (params: string[]): fc.Arbitrary<Case> {
+/** A request as a well-behaved client sends it: its user's own ids, a JSON body when there is one, a step-up token. */
+function plausibleCase (params: string[]): fc.Arbitrary<Case> {
+  const own = (name: string): fc.Arbitrary<string> => name === 'userAuthenticatorId'
+    ? fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob)
+    : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT) : hostileText
+  const payload = fc.oneof(
+    fc.constant({ body: { kind: 'none' as const }, contentType: undefined }),
+    json.map(value => ({ body: { kind: 'json' as const, value }, contentType: 'application/json' })),
+    // Webhooks as Authsignal sends them: signed, mostly well.
+    fc.tuple(webhook, fc.constantFrom<Signature>('valid', 'valid', 'valid', 'tampered'))
+      .map(([body, signature]) => ({ body: { ...body, signature } as Body, contentType: 'application/json' }))
+  )
+  // A step-up completed by the caller for the removal's action, with one of their factors.
+  const stepUp = fc.record({
+    kind: fc.constant('completed' as const),
+    by: fc.constant('caller' as const),
+    factor: fc.constantFrom<'sms' | 'email' | 'passkey' | 'method'>('sms', 'email', 'passkey', 'method'),
+    ownAction: fc.constant(true)
+  })
   return fc.record({
-    method: fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'), { freq: 8, nil: undefined }),
+    params: fc.record(Object.fromEntries(params.map(name => [name, fc.record({ value: own(name), encoding: fc.constant<Encoding>('component') })]))),
+    auth: fc.record({ kind: fc.constant('user' as const), who: fc.constantFrom<Who>('alice', 'alice', 'bob', 'agent'), signedInSecAgo: fc.constantFrom(0, 7200) }),
+    challenge: fc.oneof({ arbitrary: stepUp, weight: 3 }, { arbitrary: challenge, weight: 1 }),
+    payload,
+    aliceHas: fc.oneof({ arbitrary: fc.constant<string[]>([...ALICE_FACTORS]), weight: 3 }, { arbitrary: fc.subarray([...ALICE_FACTORS], { minLength: 1 }), weight: 1 })
+  }).map(({ payload, ...rest }) => ({ ...rest, ...payload, method: undefined, query: undefined, headers: [], fault: undefined }))
+}
+
+/** A whole request for a route whose path has these parameters: half as a well-behaved client sends it, half anything. */
+export function requestCase (params: string[]): fc.Arbitrary<Case> {
+  return fc.oneof(plausibleCase(params), anyCase(params))
+}
+
+function anyCase (params: string[]): fc.Arbitrary<Case> {
+  return fc.record({
+    method: sometimes(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'), 8),
     params: fc.record(Object.fromEntries(params.map(name => [name, param(name)]))),
     query,
     auth,

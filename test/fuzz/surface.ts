@@ -4,6 +4,7 @@
 // made to fail); a JSON error answer carries its status and a code; Authsignal is only asked about the
 // caller (and, for an agent, the user they act on); no credential or contact detail in the answer or the log;
 // the emulator's authenticators change only by a DELETE that succeeded, and only as that route says.
+import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { AuthenticatorsPluginOptions } from '../../index.js'
@@ -290,6 +291,10 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   if (c.contentType !== undefined) headers.push('content-type', c.contentType)
   for (const [name, value] of c.headers) headers.push(name, value)
   if (body.text !== undefined) headers.push('content-length', String(Buffer.byteLength(body.text)))
+  const method = c.method ?? route.method
+  // Node refuses more than 16 KiB of headers (431) and Fastify answers a HEAD's 431 with a body, which the client
+  // then cannot parse: that request is about node and the client, not the plugin.
+  fc.pre(method !== 'HEAD' || headers.reduce((n, h) => n + h.length + 4, 0) < 16_000)
   const credentials = [...minted.credentials, ...(challenge !== undefined && c.challenge.kind === 'completed' ? [challenge] : [])]
   for (const credential of credentials) world.capture.keep(credential)
 
@@ -298,7 +303,6 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   const watched = [...new Set([...Object.values(USERS), ...allowed])]
   const before = snapshot(emu, watched)
   if (c.fault !== undefined) emu.setFault(c.fault.fault, c.fault.path === undefined ? undefined : { path: c.fault.path })
-  const method = c.method ?? route.method
   const answer = await send(world.app, { method, path, headers, body: body.text })
   emu.setFault(null)
   const label = `${method} ${path.slice(0, 200)} → ${answer.status} ${answer.body.slice(0, 200)}`
