@@ -218,8 +218,10 @@ function plausibleCase (params: string[]): fc.Arbitrary<Case> {
     fc.constant({ body: { kind: 'none' as const }, contentType: undefined }),
     json.map(value => ({ body: { kind: 'json' as const, value }, contentType: 'application/json' })),
     // Webhooks as Authsignal sends them: signed, mostly well.
-    fc.tuple(webhook, fc.constantFrom<Signature>('valid', 'valid', 'valid', 'tampered'))
-      .map(([body, signature]) => ({ body: { ...body, signature } as Body, contentType: 'application/json' }))
+    fc.tuple(webhook, fc.uuid(), fc.constantFrom<Signature>('valid', 'valid', 'valid', 'tampered')).map(([body, id, signature]) => ({
+      body: { ...body, id, signature, data: { userId: ALICE, userAuthenticatorId: 'own-sms', verificationMethod: 'SMS', ...(body as { data: object }).data } } as Body,
+      contentType: 'application/json'
+    }))
   )
   // A step-up completed by the caller for the removal's action, with one of their factors.
   const stepUp = fc.record({
@@ -233,8 +235,9 @@ function plausibleCase (params: string[]): fc.Arbitrary<Case> {
     auth: fc.record({ kind: fc.constant('user' as const), who: fc.constantFrom<Who>('alice', 'alice', 'bob', 'agent'), signedInSecAgo: fc.constantFrom(0, 7200) }),
     challenge: fc.oneof({ arbitrary: stepUp, weight: 3 }, { arbitrary: challenge, weight: 1 }),
     payload,
+    fault,
     aliceHas: fc.oneof({ arbitrary: fc.constant<string[]>([...ALICE_FACTORS]), weight: 3 }, { arbitrary: fc.subarray([...ALICE_FACTORS], { minLength: 1 }), weight: 1 })
-  }).map(({ payload, ...rest }) => ({ ...rest, ...payload, method: undefined, query: undefined, headers: [], fault: undefined }))
+  }).map(({ payload, ...rest }) => ({ ...rest, ...payload, method: undefined, query: undefined, headers: [] }))
 }
 
 /** A whole request for a route whose path has these parameters: half as a well-behaved client sends it, half anything. */

@@ -55,6 +55,8 @@ export interface World {
   routes: Route[]
   /** Options of NEWER_ROUTES this build refused as unknown (their routes are not mounted, so not fuzzed). */
   unknown: string[]
+  /** How long an answer may take: every Authsignal call a route makes at its deadline, and room for a busy machine. */
+  answerMs: number
 }
 
 const base = (): Partial<AuthenticatorsPluginOptions> => ({
@@ -78,7 +80,7 @@ export async function startWorld (t: Test, timeoutMs: number): Promise<World> {
       const otherPool = await issuerFor(t, { userPoolId: 'eu-west-1_OtherPool9' })
       capture.secrets.add(emu.secret)
       for (const text of CONTACT_TEXT) capture.secrets.add(text)
-      return { emu, issuer, otherPool, app, capture, routes, unknown }
+      return { emu, issuer, otherPool, app, capture, routes, unknown, answerMs: 6 * timeoutMs + 5000 }
     } catch (err) {
       const name = /option (routes\.\w+)/.exec((err as Error).message)?.[1]
       const refused = extra.find(e => name !== undefined && `routes.${Object.keys(e.routes ?? {})[0] ?? ''}` === name)
@@ -268,6 +270,19 @@ function issuedToken (answer: Answer): string | undefined {
   return undefined
 }
 
+/** The answer, or a Violation once it is clearly late: every upstream call has its deadline, none may hang the request. */
+async function answerWithin (world: World, answer: Promise<Answer>, label: string): Promise<Answer> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Violation(`no answer within ${world.answerMs} ms: ${label}`)), world.answerMs)
+  })
+  try {
+    return await Promise.race([answer, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Runs one case on `route` and throws (a Violation) when a property does not hold. */
 export async function runCase (world: World, route: Route, c: Case): Promise<Outcome> {
   const { emu } = world
@@ -303,7 +318,7 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   const watched = [...new Set([...Object.values(USERS), ...allowed])]
   const before = snapshot(emu, watched)
   if (c.fault !== undefined) emu.setFault(c.fault.fault, c.fault.path === undefined ? undefined : { path: c.fault.path })
-  const answer = await send(world.app, { method, path, headers, body: body.text })
+  const answer = await answerWithin(world, send(world.app, { method, path, headers, body: body.text }), `${method} ${path.slice(0, 200)}`)
   emu.setFault(null)
   const label = `${method} ${path.slice(0, 200)} → ${answer.status} ${answer.body.slice(0, 200)}`
 
