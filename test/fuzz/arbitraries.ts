@@ -42,7 +42,8 @@ export type Auth =
   | { kind: 'raw', value: string }
   | { kind: 'twice', first: Who, second: Who }
 
-export type Encoding = 'component' | 'raw' | 'twice'
+/** How a path parameter is written: percent-encoded once, as written, twice; `segments`: a wildcard's tail, each segment encoded once. */
+export type Encoding = 'component' | 'raw' | 'twice' | 'segments'
 export interface Param { value: string, encoding: Encoding }
 
 export type Query = { kind: 'text', text: string } | { kind: 'credential', name: string }
@@ -92,10 +93,23 @@ const hostileText = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9.@:+_-]{1,140}$/)
 )
 
+/** Support's user ids: the users, look-alikes, and the long ids (101–128 characters) Fastify's params cannot hold. */
+const userIds = fc.oneof(
+  fc.constantFrom<string>(ALICE, BOB, AGENT, ALICE.toUpperCase(), `${BOB} `),
+  fc.stringMatching(/^[A-Za-z0-9.@:+_-]{101,130}$/)
+)
+const authenticatorIds = fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob, ...OTHER_FACTORS.agent)
+
+/** A wildcard route's tail (`*`): a user id, `authenticators`, maybe an authenticator id, or anything; `/` kept. */
+const tail = fc.oneof(
+  fc.tuple(fc.oneof(userIds, hostileText), fc.option(fc.oneof(authenticatorIds, hostileText), { nil: undefined }))
+    .map(([user, id]) => [user, 'authenticators', ...(id === undefined ? [] : [id])].map(s => s.replaceAll('/', '%2F')).join('/')),
+  hostileText
+)
+
 function param (name: string): fc.Arbitrary<Param> {
-  const known = name === 'userAuthenticatorId'
-    ? fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob, ...OTHER_FACTORS.agent)
-    : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT, ALICE.toUpperCase(), `${BOB} `) : hostileText
+  if (name === '*') return fc.record({ value: tail, encoding: fc.constant<Encoding>('segments') })
+  const known = name === 'userAuthenticatorId' ? authenticatorIds : name === 'userId' ? userIds : hostileText
   return fc.record({
     value: fc.oneof({ arbitrary: known, weight: 3 }, { arbitrary: hostileText, weight: 2 }),
     encoding: fc.constantFrom<Encoding>('component', 'component', 'raw', 'twice')
@@ -211,12 +225,18 @@ const fault: fc.Arbitrary<Fault | undefined> = sometimes(fc.record({
 
 /** A request as a well-behaved client sends it: its user's own ids, a JSON body when there is one, a step-up token. */
 function plausibleCase (params: string[]): fc.Arbitrary<Case> {
-  const own = (name: string): fc.Arbitrary<string> => name === 'userAuthenticatorId'
-    ? fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob)
-    : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT) : hostileText
+  const own = (name: string): fc.Arbitrary<Param> => fc.record({
+    value: name === 'userAuthenticatorId'
+      ? fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob)
+      : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT) : name === '*' ? tail : hostileText,
+    encoding: fc.constant<Encoding>(name === '*' ? 'segments' : 'component')
+  })
+  // Staff routes (a user id in the path) are mostly called by the agent.
+  const staff = params.includes('userId') || params.includes('*')
   const payload = fc.oneof(
     fc.constant({ body: { kind: 'none' as const }, contentType: undefined }),
     json.map(value => ({ body: { kind: 'json' as const, value }, contentType: 'application/json' })),
+    fc.string({ minLength: 1, maxLength: 40 }).map(reason => ({ body: { kind: 'json' as const, value: { reason } }, contentType: 'application/json' })),
     // Webhooks as Authsignal sends them: signed, mostly well.
     fc.tuple(webhook, fc.uuid(), fc.constantFrom<Signature>('valid', 'valid', 'valid', 'tampered')).map(([body, id, signature]) => ({
       body: { ...body, id, signature, data: { userId: ALICE, userAuthenticatorId: 'own-sms', verificationMethod: 'SMS', ...(body as { data: object }).data } } as Body,
@@ -231,8 +251,8 @@ function plausibleCase (params: string[]): fc.Arbitrary<Case> {
     ownAction: fc.constant(true)
   })
   return fc.record({
-    params: fc.record(Object.fromEntries(params.map(name => [name, fc.record({ value: own(name), encoding: fc.constant<Encoding>('component') })]))),
-    auth: fc.record({ kind: fc.constant('user' as const), who: fc.constantFrom<Who>('alice', 'alice', 'bob', 'agent'), signedInSecAgo: fc.constantFrom(0, 7200) }),
+    params: fc.record(Object.fromEntries(params.map(name => [name, own(name)]))),
+    auth: fc.record({ kind: fc.constant('user' as const), who: staff ? fc.constantFrom<Who>('agent', 'agent', 'alice') : fc.constantFrom<Who>('alice', 'alice', 'bob', 'agent'), signedInSecAgo: fc.constantFrom(0, 7200) }),
     challenge: fc.oneof({ arbitrary: stepUp, weight: 3 }, { arbitrary: challenge, weight: 1 }),
     payload,
     fault,

@@ -24,7 +24,8 @@ export function collectRoutes (into: Route[]): (app: FastifyInstance) => void {
   return (app) => {
     app.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) {
-        into.push({ method, url: route.url, params: [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map(m => m[1] as string) })
+        const params = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map(m => m[1] as string)
+        into.push({ method, url: route.url, params: route.url.endsWith('*') ? [...params, '*'] : params })
       }
     })
   }
@@ -107,6 +108,7 @@ const UNRESERVED = /[A-Za-z0-9._~-]/
 const VISIBLE = /[\x21-\x7e]/
 
 function encodeParam ({ value, encoding }: Param): string {
+  if (encoding === 'segments') return value.split('/').map(segment => percentEncode(decoded(segment), UNRESERVED)).join('/')
   if (encoding === 'raw') return percentEncode(value, VISIBLE)
   const once = percentEncode(value, UNRESERVED)
   return encoding === 'twice' ? percentEncode(once, UNRESERVED) : once
@@ -295,8 +297,9 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   const targets: string[] = []
   for (const [name, p] of Object.entries(c.params)) {
     const encoded = encodeParam(p)
-    path = path.replace(`:${name}`, encoded)
-    targets.push(p.value, decoded(encoded))
+    path = path.replace(name === '*' ? '*' : `:${name}`, encoded)
+    // A wildcard's tail names users by its segments.
+    targets.push(p.value, decoded(encoded), ...encoded.split('/').map(decoded))
   }
   if (c.query !== undefined) {
     path += `?${c.query.kind === 'text' ? percentEncode(c.query.text, VISIBLE) : `${c.query.name}=${minted.credentials[0] ?? 'none'}`}`
@@ -314,7 +317,7 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   for (const credential of credentials) world.capture.keep(credential)
 
   // Who Authsignal may hear about: the caller; an agent's target on the routes that take a user id.
-  const allowed = [...minted.callers, ...(minted.agent && route.params.includes('userId') ? targets : [])]
+  const allowed = [...minted.callers, ...(minted.agent && (route.params.includes('userId') || route.params.includes('*')) ? targets : [])]
   const watched = [...new Set([...Object.values(USERS), ...allowed])]
   const before = snapshot(emu, watched)
   if (c.fault !== undefined) emu.setFault(c.fault.fault, c.fault.path === undefined ? undefined : { path: c.fault.path })
