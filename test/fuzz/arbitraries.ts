@@ -15,8 +15,10 @@ export type Who = keyof typeof USERS
 
 /** Each user's authenticators, by id: which ones Alice has varies per case (her last one, recovery codes). */
 export const ALICE_FACTORS = ['own-sms', 'own-email', 'own-passkey', 'own-recovery'] as const
-export const OTHER_FACTORS = { bob: ['bob-sms', 'bob-email'], agent: ['agent-totp'] } as const
+export const OTHER_FACTORS = { bob: ['bob-sms', 'bob-email'], agent: ['agent-totp'], long: ['long-sms', 'long-email'] } as const
 export const ALLOWED_REDIRECT = 'https://app.example/done'
+/** A user id longer than Fastify's 100-character params: the support routes' wildcard twins serve it. */
+export const LONG_USER = `long.user@example:${'x'.repeat(100)}`
 
 export interface Claims {
   sub: string
@@ -95,10 +97,10 @@ const hostileText = fc.oneof(
 
 /** Support's user ids: the users, look-alikes, and the long ids (101–128 characters) Fastify's params cannot hold. */
 const userIds = fc.oneof(
-  fc.constantFrom<string>(ALICE, BOB, AGENT, ALICE.toUpperCase(), `${BOB} `),
+  fc.constantFrom<string>(ALICE, BOB, AGENT, LONG_USER, ALICE.toUpperCase(), `${BOB} `),
   fc.stringMatching(/^[A-Za-z0-9.@:+_-]{101,130}$/)
 )
-const authenticatorIds = fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob, ...OTHER_FACTORS.agent)
+const authenticatorIds = fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob, ...OTHER_FACTORS.agent, ...OTHER_FACTORS.long)
 
 /** A wildcard route's tail (`*`): a user id, `authenticators`, maybe an authenticator id, or anything; `/` kept. */
 const tail = fc.oneof(
@@ -106,6 +108,9 @@ const tail = fc.oneof(
     .map(([user, id]) => [user, 'authenticators', ...(id === undefined ? [] : [id])].map(s => s.replaceAll('/', '%2F')).join('/')),
   hostileText
 )
+
+const plausibleTail = fc.tuple(fc.constantFrom(LONG_USER, BOB), fc.option(fc.constantFrom(...OTHER_FACTORS.long, ...OTHER_FACTORS.bob), { nil: undefined }))
+  .map(([user, id]) => [user, 'authenticators', ...(id === undefined ? [] : [id])].join('/'))
 
 function param (name: string): fc.Arbitrary<Param> {
   if (name === '*') return fc.record({ value: tail, encoding: fc.constant<Encoding>('segments') })
@@ -228,7 +233,7 @@ function plausibleCase (params: string[]): fc.Arbitrary<Case> {
   const own = (name: string): fc.Arbitrary<Param> => fc.record({
     value: name === 'userAuthenticatorId'
       ? fc.constantFrom<string>(...ALICE_FACTORS, ...OTHER_FACTORS.bob)
-      : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT) : name === '*' ? tail : hostileText,
+      : name === 'userId' ? fc.constantFrom<string>(ALICE, BOB, AGENT) : name === '*' ? plausibleTail : hostileText,
     encoding: fc.constant<Encoding>(name === '*' ? 'segments' : 'component')
   })
   // Staff routes (a user id in the path) are mostly called by the agent.

@@ -13,7 +13,7 @@ import type { CognitoIssuer } from '../../lib/testing/cognito-issuer.js'
 import { issuerFor } from '../helpers.js'
 import { Capture, send, startSuite, type Answer, type Target } from '../hostile/helpers.js'
 import {
-  ALLOWED_REDIRECT, OTHER_FACTORS, SUPPORT_GROUP, USERS,
+  ALLOWED_REDIRECT, LONG_USER, OTHER_FACTORS, SUPPORT_GROUP, USERS,
   type Auth, type Body, type Case, type Challenge, type Claims, type Param, type Who
 } from './arbitraries.js'
 
@@ -32,6 +32,7 @@ export function collectRoutes (into: Route[]): (app: FastifyInstance) => void {
 }
 
 const CONTACTS: Record<string, { email?: string, phoneNumber?: string }> = {
+  'long-sms': { phoneNumber: '+447700900789' },
   'own-sms': { phoneNumber: '+447700900123' },
   'own-email': { email: 'alice.fuzz@example.com' },
   'bob-sms': { phoneNumber: '+447700900456' },
@@ -225,6 +226,7 @@ function seed (emu: AuthsignalEmulator, aliceHas: string[]): void {
   for (const id of aliceHas) add(USERS.alice, id)
   for (const id of OTHER_FACTORS.bob) add(USERS.bob, id)
   for (const id of OTHER_FACTORS.agent) add(USERS.agent, id)
+  for (const id of OTHER_FACTORS.long) add(LONG_USER, id)
 }
 
 /** `/v1/users/<id>` and below, or a call that names the user in its body (validate, revoke sessions). */
@@ -318,7 +320,7 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
 
   // Who Authsignal may hear about: the caller; an agent's target on the routes that take a user id.
   const allowed = [...minted.callers, ...(minted.agent && (route.params.includes('userId') || route.params.includes('*')) ? targets : [])]
-  const watched = [...new Set([...Object.values(USERS), ...allowed])]
+  const watched = [...new Set([...Object.values(USERS), LONG_USER, ...allowed])]
   const before = snapshot(emu, watched)
   if (c.fault !== undefined) emu.setFault(c.fault.fault, c.fault.path === undefined ? undefined : { path: c.fault.path })
   const answer = await answerWithin(world, send(world.app, { method, path, headers, body: body.text }), `${method} ${path.slice(0, 200)}`)
