@@ -124,16 +124,17 @@ function param (name: string): fc.Arbitrary<Param> {
 const claims: fc.Arbitrary<Claims> = fc.record({
   sub: fc.oneof(fc.constantFrom(ALICE, BOB, AGENT, 'local-client'), hostileText, fc.uuid()),
   tokenUse: fc.constantFrom<'access' | 'id'>('access', 'id'),
-  ownClient: fc.boolean(),
-  ownIssuer: fc.boolean(),
-  issuedSecAgo: fc.integer({ min: -120, max: 7200 }),
-  expiresInSec: fc.integer({ min: -10, max: 7200 }),
+  // Mostly a token the pool would accept, so the generated subject reaches Authsignal's paths.
+  ownClient: fc.constantFrom(true, true, true, false),
+  ownIssuer: fc.constantFrom(true, true, true, false),
+  issuedSecAgo: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 600 }), weight: 3 }, { arbitrary: fc.integer({ min: -120, max: 7200 }), weight: 1 }),
+  expiresInSec: fc.oneof({ arbitrary: fc.constant(3600), weight: 3 }, { arbitrary: fc.integer({ min: -10, max: 7200 }), weight: 1 }),
   signedInSecAgo: fc.option(fc.integer({ min: -60, max: 90_000 }), { nil: undefined }),
   groups: fc.option(fc.subarray([SUPPORT_GROUP, 'admin', 'Support', '']), { nil: undefined }),
   scope: fc.option(fc.constantFrom('aws.cognito.signin.user.admin', 'add:authenticators', '', 'openid email'), { nil: undefined }),
   dropUsername: fc.boolean(),
   header: fc.oneof(
-    fc.constant({}),
+    { arbitrary: fc.constant({}), weight: 6 },
     fc.record({ alg: fc.constantFrom('none', 'RS512', 'ES256', 'rs256') }),
     fc.record({ kid: fc.oneof(fc.uuid(), fc.constant(undefined), fc.constant(1)) }),
     fc.record({ jku: fc.constant('https://evil.example/jwks.json') })

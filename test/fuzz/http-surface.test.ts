@@ -10,8 +10,9 @@ import { assertTrailingLogClean, runCase, startWorld, type Outcome } from './sur
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261204)
 const runsPerRoute = Number(process.env.FUZZ_RUNS ?? 40)
-// Short, so a hanging Authsignal costs little per case; the real deadline logic is the same at any length.
-const world = await startWorld(t, 400)
+// Short, so a hanging Authsignal costs little per case, yet long enough for the emulator on a busy 2-core machine
+// (a 504 without an outage is a failure).
+const world = await startWorld(t, 1500)
 t.comment(`fuzz: seed ${seed}, ${runsPerRoute} runs per route (FUZZ_SEED, FUZZ_RUNS)`)
 if (world.unknown.length > 0) t.comment(`fuzz: this build does not know ${world.unknown.join(', ')}: those routes are not mounted`)
 
