@@ -1,8 +1,9 @@
 // Property-based tests over the plugin's whole HTTP surface (issue 23 item 7): every route the app mounts,
 // found by an `onRoute` hook, gets generated requests (test/fuzz/arbitraries.ts) over real HTTP, and every
 // answer is held to the rules of test/fuzz/surface.ts. Seeded and bounded: FUZZ_SEED and FUZZ_RUNS (runs
-// per route) change them; `npm run test:fuzz` runs a larger budget. A failure prints the seed, the path to
-// replay it and the shrunk request.
+// per route; route i runs seed + i) change them; `npm run test:fuzz` runs a larger budget. A failure prints the
+// seed, the path to replay it and the shrunk request (FUZZ_SHRINK=0: the first failing one as drawn). FUZZ_CODES=1
+// counts the answers by status and code rather than status alone.
 import fc from 'fast-check'
 import t from 'tap'
 import { requestCase } from './arbitraries.js'
