@@ -162,7 +162,8 @@ function authorization (world: World, auth: Auth): Minted {
       const [h, p, s] = token(auth.who).split('.') as [string, string, string]
       const flip = (part: string): string => `${part.slice(0, -2)}${part.endsWith('AA') ? 'BB' : 'AA'}`
       const jwt = { header: `${flip(h)}.${p}.${s}`, payload: `${h}.${flip(p)}.${s}`, signature: `${h}.${p}.${flip(s)}`, truncated: `${h}.${p}`, extraSegment: `${h}.${p}.${s}.${s}` }[auth.part]
-      return one(`Bearer ${jwt}`, jwt, [])
+      // Without its signature a token is no credential (and not JWT-shaped for the log's redaction).
+      return one(`Bearer ${jwt}`, auth.part === 'truncated' ? '' : jwt, [])
     }
     case 'scheme': { const jwt = token(auth.who); return one(`${auth.scheme}${jwt}`, jwt, [USERS[auth.who]], auth.who === 'agent') }
     case 'raw': return one(auth.value, '', [])
@@ -334,15 +335,18 @@ export async function runCase (world: World, route: Route, c: Case): Promise<Out
   //    handler (a method or path no route has) and the server's refusal of oversized headers, before any route.
   const json = answer.json() as { statusCode?: unknown, code?: unknown, message?: unknown } | undefined
   const hostNotFound = answer.status === 404 && typeof json?.message === 'string' && json.message.startsWith(`Route ${method}:`)
+  // Fastify's own answer to a URL it cannot decode, before any route: set by the host (`frameworkErrors`).
+  const hostBadUrl = answer.status === 400 && json?.code === 'FST_ERR_BAD_URL'
   if (answer.status >= 400 && json !== undefined && !hostNotFound && answer.status !== 431) {
     must(json.statusCode === answer.status && typeof json.code === 'string', `error answer without its status and code: ${label}`)
   }
   // 3. Authsignal heard only about the users this request may act for.
   const stray = emu.requests.filter(r => !allowed.some(u => isAbout(r, u)))
   must(stray.length === 0, `upstream request outside ${JSON.stringify(allowed)}: ${stray.map(r => `${r.method} ${r.path}`).join(', ')} for ${label}`)
-  // 4. No credential or contact detail in the answer or the log. Fastify's default not-found answer echoes the URL
-  //    (query string included) and is the host's to replace: only its log lines are the plugin's concern.
-  assertNoLeak(world, credentials, hostNotFound ? undefined : answer, issuedToken(answer))
+  // 4. No credential or contact detail in the answer or the log. Fastify's default answers to a URL no route has or
+  //    Fastify cannot decode quote the URL (query string included) and are the host's to replace (SECURITY.md):
+  //    only their log lines are the plugin's concern.
+  assertNoLeak(world, credentials, hostNotFound || hostBadUrl ? undefined : answer, issuedToken(answer))
   // 5. Authenticators change only by a DELETE that succeeded: removals (no additions or edits), of allowed users,
   //    exactly the one named when the route names one.
   const after = snapshot(emu, watched)
