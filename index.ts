@@ -45,10 +45,13 @@ export type {
   ListRouteOptions, OpenApiOptions, PrebuiltUiRouteOptions, RemoveRouteOptions, RevokeSessionsOptions, SyncedAttribute, TokenRouteOptions,
   TokenUse, UserIdClaim, WebhookRouteOptions
 } from './lib/options/index.js'
+export type { SupportRouteOptions } from './lib/options/index.js'
 export type { AuthenticatorChangeEvent, AuthenticatorChangeHook } from './lib/events/change.js'
+export type { SupportActor } from './lib/events/change.js'
 export type { AuthenticatorSummary, PasskeySignal, PasskeySummary } from './lib/routes/list.js'
 export * as errors from './lib/errors.js'
 export { safeLoggerOptions } from './lib/logging.js'
+export { removalWorstCaseMs } from './lib/routes/removal-time.js'
 export { memoryLock } from './lib/stores/memory-lock.js'
 export { redisLock, type RedisLockClient, type RedisLockOptions } from './lib/stores/redis-lock.js'
 export { dynamoDbLock, type DynamoDbLockClient, type DynamoDbLockOptions } from './lib/stores/dynamodb-lock.js'

@@ -31,6 +31,8 @@ export interface AppOptions {
   tokenCacheSize?: number
   /** Where the removal route's lock lives (rows 10). Default: in the process. */
   lock?: LockKind
+  /** The removal's step-up (row 11r). Always set explicitly: the default may change (issue "binding"). */
+  requireChallenge?: boolean
 }
 
 const storeClients: Array<{ disconnect?: () => void, destroy?: () => void }> = []
@@ -81,12 +83,18 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
     },
     // Without an emulator the routes point at a closed port: only the host routes are measured then.
     authsignal: { apiSecretKey: upstream?.secret ?? 'unused', apiUrl: upstream?.apiUrl ?? 'http://127.0.0.1:9/v1' },
-    ...(options.lock !== undefined && { routes: { remove: { lock: lockStore(options.lock) } } })
+    routes: { remove: { requireChallenge: options.requireChallenge ?? false, ...(options.lock !== undefined && { lock: lockStore(options.lock) }) } }
   })
   app.get('/hello', hello)
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
   // What any onRequest hook costs in Fastify, before it does anything (row 2n).
   app.get('/noop', { onRequest: (_request, _reply, done) => { done() } }, hello)
+  // Row 11's reference: the token route's work before issue "binding", done by hand: the same verification,
+  // then one SDK track of the enrolment action, its token answered.
+  app.post('/track', { onRequest: app.authenticate }, async (request) => {
+    const { token } = await app.authsignal.track({ userId: request.user.sub, action: 'addAuthenticator', attributes: { scope: 'add:authenticators', ipAddress: request.ip } })
+    return { authsignalToken: token }
+  })
   return app
 }
 

@@ -2,6 +2,7 @@
 import { serveParent } from './ipc.js'
 
 export type EmulatorReady = { apiUrl: string, secret: string } | { unavailable: string }
+export interface ChallengeTokensArgs { users: string[], perUser: number }
 
 const userId = process.argv[2] ?? 'bench-user'
 
@@ -14,7 +15,13 @@ try {
   emulator.seedAuthenticator(userId, { verificationMethod: 'PASSKEY', displayName: 'Bench laptop' })
   // It records every request it receives: forget them, or the log grows with the load.
   const forget = setInterval(() => emulator.clearRequests(), 250)
-  serveParent({ apiUrl: emulator.apiUrl, secret: emulator.secret } satisfies EmulatorReady, {}, async () => {
+  serveParent({ apiUrl: emulator.apiUrl, secret: emulator.secret } satisfies EmulatorReady, {
+    // Row 11r: tokens of completed removal challenges, `perUser` for each user, so no token need be sent twice.
+    challengeTokens: (args) => {
+      const { users, perUser } = args as ChallengeTokensArgs
+      return users.map(user => Array.from({ length: perUser }, () => emulator.completeChallenge(user, 'removeAuthenticator', 'EMAIL_OTP')))
+    }
+  }, async () => {
     clearInterval(forget)
     await emulator.close()
   })

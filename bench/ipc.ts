@@ -12,10 +12,14 @@ export interface Child<Ready> {
   close(): Promise<void>
 }
 
-/** Forks `bench/<file>` (TypeScript: the parent's tsx loader flags are inherited) and waits for its ready message. */
+/**
+ * Forks `bench/<file>` (TypeScript: the parent's tsx loader flags are inherited) and waits for its ready message.
+ * An absolute path to a bundled .cjs file runs under plain node, without tsx (row 9).
+ */
 export async function spawnChild<Ready> (file: string, args: string[] = [], extraExecArgv: string[] = []): Promise<Child<Ready>> {
-  const child: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: [...process.execArgv, ...extraExecArgv],
+  const bundled = file.endsWith('.cjs')
+  const child: ChildProcess = fork(bundled ? file : fileURLToPath(new URL(file, import.meta.url)), args, {
+    execArgv: [...(bundled ? [] : process.execArgv), ...extraExecArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()

@@ -187,6 +187,9 @@ export interface DemoSetup {
   password: string
 }
 
+/** The support agent of `npm run dev`: in the same pool, in the example app's support group. */
+export const agentDefaults = { username: 'agent', email: 'agent@example.com' } as const
+
 export const demoDefaults = {
   poolName: 'fastify-authsignal-cognito-demo',
   clientName: 'demo-web',

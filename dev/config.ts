@@ -26,6 +26,8 @@ export interface DevConfig {
   authsignal: AuthsignalSource
   /** REDIS_URL: the rate limit and the removal lock go there (shared by instances); unset: in the process. */
   redisUrl?: string
+  /** FRESH_SIGN_IN_SEC: the token route's freshSignInSec (0: an enrolled user always challenges before enrolling); unset: the plugin's default. */
+  freshSignInSec?: number
 }
 
 export interface DevPorts {
@@ -117,10 +119,15 @@ export function readDevConfig (env: Env, ports: DevPorts = {}, cwd = process.cwd
   if (redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) {
     throw new DevServerError(`REDIS_URL=${redactUrl(redisUrl)} is not a Redis URL: expected redis://host:port (or rediss:// for TLS). ${SEE}`)
   }
+  const fresh = read(env, 'FRESH_SIGN_IN_SEC')
+  if (fresh !== undefined && (!/^\d+$/.test(fresh) || Number(fresh) > 86_400)) {
+    throw new DevServerError(`FRESH_SIGN_IN_SEC=${fresh} is not a number of seconds from 0 to 86400. ${SEE}`)
+  }
   return {
     appPort: port(env, 'PORT', ports.app, DEFAULT_PORTS.app),
     cognito: cognitoSource(env, ports, cwd),
     authsignal: authsignalSource(env, ports),
-    ...(redisUrl !== undefined && { redisUrl })
+    ...(redisUrl !== undefined && { redisUrl }),
+    ...(fresh !== undefined && { freshSignInSec: Number(fresh) })
   }
 }

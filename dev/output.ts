@@ -23,15 +23,28 @@ export interface OutputInput {
   email: string
   /** The authenticators seeded for the demo user in the emulator: the delete line removes the last. */
   seeded: Array<{ userAuthenticatorId: string, verificationMethod: string }>
+  /** The token route's freshSignInSec when the dev server sets one (FRESH_SIGN_IN_SEC); else the plugin's default. */
+  freshSignInSec?: number
+  /** The support agent (cognito-local only): their access token, and the demo user's Authsignal id they help. */
+  agent?: { token: string, email: string, userId: string }
 }
 
 export interface DevOutput {
   /** `TOKEN=...` then one curl line each for GET /me, POST token, POST prebuilt-ui, GET list, POST challenge-token (STEP_UP=), DELETE. */
   curlLines: string[]
-  /** The email OTP enrolment through the emulator's client API (empty with the real Authsignal). */
+  /**
+   * The email OTP enrolment through the emulator's client API (empty with the real Authsignal): the token, the
+   * enrolment, its verify, the list, the delete; then the challenge and its verify that come first when the
+   * token's answer says challengeRequired (printed between the token and the enrolment).
+   */
   enrolLines: string[]
   /** The removal's step-up challenge completed with the email OTP through the emulator's client API (empty with the real Authsignal). */
   stepUpLines: string[]
+  /**
+   * The lost-phone reset by the support agent (cognito-local only): AGENT_TOKEN=, USER_ID=, the support list, the agent's
+   * challenge token (AGENT_STEP_UP=), its email OTP challenge and verify (emulator only), then the reset.
+   */
+  supportLines: string[]
   /** Everything above, with headings, as printed. */
   banner: string
 }
@@ -69,15 +82,52 @@ function enrol (routes: string, clientApi: string, email: string): string[] {
     `${JSON_OUT} -X POST ${clientApi}/user-authenticators/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} -d '{"email":"${email}"}'`,
     `${JSON_OUT} -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} ${CODE_BODY}`,
     `${JSON_OUT} ${routes} ${AUTH}`,
-    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH} ${STEP_UP}`
+    `${STATUS_OUT} -X DELETE ${routes}/$NEW_ID ${AUTH} ${STEP_UP}`,
+    // challengeRequired: the challenge of the user's email OTP; its verify answers the token that may enrol.
+    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $AS_TOKEN"`,
+    assign('AS_TOKEN', `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $AS_TOKEN" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
   ]
 }
 
 // The step-up challenge with the user's email OTP, as @authsignal/browser's email.challenge() and verify() call it.
-function stepUp (clientApi: string): string[] {
+function stepUp (clientApi: string, variable = 'STEP_UP'): string[] {
   return [
-    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $STEP_UP"`,
-    assign('STEP_UP', `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $STEP_UP" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
+    `${JSON_OUT} -X POST ${clientApi}/challenge/email-otp -H "Authorization: Bearer $${variable}"`,
+    assign(variable, `curl -sS -X POST ${clientApi}/verify/email-otp -H "Authorization: Bearer $${variable}" ${JSON_BODY} ${CODE_BODY}`, 'accessToken')
+  ]
+}
+
+// The lost-phone reset: the agent lists the user's factors, completes a challenge of their own, then removes them all.
+function support (routes: string, clientApi: string | undefined, agent: NonNullable<OutputInput['agent']>): string[] {
+  const auth = '-H "Authorization: Bearer $AGENT_TOKEN"'
+  return [
+    `AGENT_TOKEN='${agent.token}'`,
+    `USER_ID='${agent.userId}'`,
+    `${JSON_OUT} ${routes}/support/users/$USER_ID/authenticators ${auth}`,
+    assign('AGENT_STEP_UP', `curl -sS -X POST ${routes}/challenge-token ${auth}`, 'authsignalToken'),
+    ...(clientApi === undefined ? [] : stepUp(clientApi, 'AGENT_STEP_UP')),
+    `${JSON_OUT} -X DELETE ${routes}/support/users/$USER_ID/authenticators ${auth} -H "x-authsignal-token: $AGENT_STEP_UP" ${JSON_BODY} ` +
+      '-d \'{"reason":"lost phone; identity checked on a video call"}\''
+  ]
+}
+
+function supportBanner (lines: string[], agent: NonNullable<OutputInput['agent']>, emulated: boolean): string[] {
+  return [
+    '',
+    `A lost phone: the support agent (${agent.email}, in the example app's support group) resets the demo user's authenticators:`,
+    '',
+    lines[0] as string,
+    lines[1] as string,
+    '# 1. the user\'s factors, masked as the user sees them',
+    lines[2] as string,
+    '# 2. a challenge token for the agent: the agent completes a challenge of their own',
+    lines[3] as string,
+    ...(emulated
+      ? ['# 3. challenge the agent\'s email OTP: the code appears in this console', lines[4] as string,
+          '# 4. CODE=<the 6 digits printed here>, then verify: AGENT_STEP_UP becomes the verified token', lines[5] as string]
+      : ['# 3. complete it with a client SDK as the agent, AGENT_STEP_UP=<the token it returns>']),
+    '# then reset: every factor of the user goes, each logged with the agent and the reason ({"removed":n})',
+    lines.at(-1) as string
   ]
 }
 
@@ -98,6 +148,7 @@ export function devOutput (input: OutputInput): DevOutput {
   const emulated = input.authsignal.kind === 'emulator'
   const enrolLines = emulated ? enrol(routes, `${input.authsignal.apiUrl}/client`, input.email) : []
   const stepUpLines = emulated ? stepUp(`${input.authsignal.apiUrl}/client`) : []
+  const supportLines = input.agent === undefined ? [] : support(routes, emulated ? `${input.authsignal.apiUrl}/client` : undefined, input.agent)
 
   const c = input.cognito
   const a = input.authsignal
@@ -144,21 +195,28 @@ export function devOutput (input: OutputInput): DevOutput {
     curlLines[6] as string
   ]
   if (enrolLines.length > 0) {
+    const fresh = input.freshSignInSec === undefined ? '600 s by default' : `${input.freshSignInSec} s here (FRESH_SIGN_IN_SEC)`
     lines.push(
       '',
       'Enrol an email OTP authenticator as @authsignal/browser would (the guide\'s custom UI flow):',
       '',
-      '# 1. an Authsignal token for the user, from the plugin',
+      '# 1. an Authsignal token for the user, from the plugin (the POST /token line above prints the whole answer)',
       enrolLines[0] as string,
-      '# 2. start the enrolment with the emulator\'s client API: the code appears in this console',
+      `# 2. only if that answer says "challengeRequired":true (a sign-in older than routes.token.freshSignInSec, ${fresh}, and the user has`,
+      '#    an authenticator): complete a challenge with an existing factor first, the user\'s email OTP; the code appears in this console,',
+      '#    then CODE=<the 6 digits>, and verify: AS_TOKEN becomes the token the verify answers, which may enrol',
+      enrolLines[5] as string,
+      enrolLines[6] as string,
+      '# 3. start the enrolment with the emulator\'s client API: the code appears in this console',
       enrolLines[1] as string,
-      '# 3. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
+      '# 4. CODE=<the 6 digits printed here>, then verify: the answer carries the new userAuthenticatorId',
       enrolLines[2] as string,
-      '# 4. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
+      '# 5. the list shows the new EMAIL_OTP; NEW_ID=<its userAuthenticatorId>, then delete it (with the STEP_UP token above)',
       enrolLines[3] as string,
       enrolLines[4] as string
     )
   }
+  if (input.agent !== undefined) lines.push(...supportBanner(supportLines, input.agent, emulated))
   lines.push('', 'Ctrl-C stops everything.')
-  return { curlLines, enrolLines, stepUpLines, banner: lines.join('\n') }
+  return { curlLines, enrolLines, stepUpLines, supportLines, banner: lines.join('\n') }
 }

@@ -7,9 +7,9 @@ import { AdminGetUserCommand, type CognitoIdentityProviderClient } from '@aws-sd
 import type { FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import type { AuthenticatorChangeEvent } from '../index.js'
-import { buildExampleApp } from '../examples/app.js'
+import { buildExampleApp, SUPPORT_GROUP } from '../examples/app.js'
 import { startAuthsignalEmulator, type AuthsignalEmulator } from '../lib/testing/authsignal-emulator.js'
-import { cognitoClient, demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
+import { agentDefaults, cognitoClient, demoDefaults, ensureDemoSetup, signIn, startCognitoLocal } from './cognito-local.js'
 import { cliEntry } from './cli.js'
 import { registerDemo, type DemoLogin, type DemoProfile } from './demo.js'
 import { DevServerError, readDevConfig, redactUrl, type DevPorts, type Env } from './config.js'
@@ -35,6 +35,7 @@ export interface DevServer {
   curlLines: string[]
   enrolLines: string[]
   stepUpLines: string[]
+  supportLines: string[]
   banner: string
   /** Closes the app, the emulator and cognito-local; idempotent. */
   stop (): Promise<void>
@@ -102,6 +103,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
 
     let cognito: CognitoInfo
     let token: string | undefined
+    // The support agent (cognito-local only): another user of the pool, in the example app's support group.
+    let agentToken: string | undefined
     // cognito-local's admin API: the app's cognitoSync writes the user's attributes there.
     let cognitoAdmin: CognitoIdentityProviderClient | undefined
     if (config.cognito.kind === 'local') {
@@ -111,6 +114,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       started.push(local.stop)
       const demo = await ensureDemoSetup({ endpoint: local.endpoint })
       token = (await signIn({ endpoint: local.endpoint, clientId: demo.clientId, username: demo.username, password: demo.password })).accessToken
+      const agent = await ensureDemoSetup({ endpoint: local.endpoint, ...agentDefaults, groups: [SUPPORT_GROUP] })
+      agentToken = (await signIn({ endpoint: local.endpoint, clientId: agent.clientId, username: agent.username, password: agent.password })).accessToken
       cognito = { kind: 'local', endpoint: local.endpoint, dataDir: config.cognito.dataDir, ...demo }
       const admin = cognitoClient(local.endpoint)
       started.push(async () => { admin.destroy() })
@@ -123,6 +128,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     const seeded = emulator !== undefined && token !== undefined
       ? SEEDS.map((seed) => (emulator as AuthsignalEmulator).seedAuthenticator(subOf(token as string), seed))
       : []
+    // The agent's own email OTP, for the challenge of their own the reset needs.
+    if (emulator !== undefined && agentToken !== undefined) emulator.seedAuthenticator(subOf(agentToken), { verificationMethod: 'EMAIL_OTP', email: agentDefaults.email })
 
     let redis: Redis | undefined
     if (config.redisUrl !== undefined) {
@@ -153,6 +160,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
       redis,
       // The page removes authenticators with a step-up challenge; the emulator's RP id for the Signal API.
       requireChallenge: true,
+      // FRESH_SIGN_IN_SEC=0: the page completes a challenge with an existing factor before each enrolment.
+      freshSignInSec: config.freshSignInSec,
       passkeyRpId: emulator?.webauthn.rpId,
       cognitoAdmin,
       ...(cognitoAdmin !== undefined && {
@@ -180,7 +189,8 @@ export async function startDevServer (options: DevServerOptions = {}): Promise<D
     // From now on the emulator sends each authenticator change to the app, signed as Authsignal does.
     if (emulator !== undefined) emulator.webhooks.url = `${appUrl}${PREFIX}/webhook`
 
-    const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded })
+    const agent = agentToken === undefined ? undefined : { token: agentToken, email: agentDefaults.email, userId: subOf(token as string) }
+    const output = devOutput({ appUrl, demoUrl, prefix: PREFIX, cognito, authsignal, token, email: demoDefaults.email, seeded, agent, freshSignInSec: config.freshSignInSec })
     let stopping: Promise<void> | undefined
     return {
       urls: { app: appUrl, demo: demoUrl, cognito: cognito.kind === 'local' ? cognito.endpoint : undefined, authsignal: authsignal.apiUrl },

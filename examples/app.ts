@@ -11,6 +11,9 @@ import type { Redis } from 'ioredis'
 import authenticatorsPlugin, { redisLock, safeLoggerOptions, type AuthenticatorChangeHook, type CognitoAdminClient } from '../index.js'
 import { registerOpenApi } from './openapi.js'
 
+/** The Cognito group whose members may list and reset other users' authenticators (routes.support). */
+export const SUPPORT_GROUP = 'support-agents'
+
 export interface ExampleAppConfig {
   userPoolId: string
   clientId: string
@@ -24,6 +27,8 @@ export interface ExampleAppConfig {
   redis?: Redis
   /** A removal needs a step-up challenge completed with another factor (and POST /authenticators/challenge-token gives its token). Default false. */
   requireChallenge?: boolean
+  /** How recent a sign-in must be to enrol without a challenge (routes.token.freshSignInSec). Default: the plugin's, 600. */
+  freshSignInSec?: number
   /** The WebAuthn RP id of the app's passkeys: the list then carries what the browser's Signal API needs. Default: none. */
   passkeyRpId?: string
   /** A CognitoIdentityProviderClient allowed AdminUpdateUserAttributes and ListUsers on the pool: turns cognitoSync on. */
@@ -54,16 +59,20 @@ export async function buildExampleApp (config: ExampleAppConfig): Promise<Fastif
     // examples/openapi.ts declares the bearer scheme as `bearerAuth`: the routes reference it.
     openapi: { securityScheme: 'bearerAuth' },
     routes: {
+      token: { freshSignInSec: config.freshSignInSec },
       list: { passkeyRpId: config.passkeyRpId },
       remove: { requireChallenge: config.requireChallenge === true, ...(shared !== undefined && { lock: shared }) },
       // The URL to give Authsignal (Portal → Settings → Webhooks → authenticator events): <app>/authenticators/webhook.
-      webhook: shared === undefined ? true : { store: shared }
+      webhook: shared === undefined ? true : { store: shared },
+      // Staff in this group help a user who lost their phone: list and reset their factors, with a challenge of their own.
+      support: { requiredGroups: [SUPPORT_GROUP] }
     },
     ...(config.cognitoAdmin !== undefined && { cognitoSync: { client: config.cognitoAdmin } }),
     // After a removal through the app, the user's Authsignal sessions end too.
     revokeSessionsOnRemove: { authsignal: true },
     onAuthenticatorChange: async (change) => {
-      app.log.info({ change }, 'authenticator changed')
+      // A support agent's free-text reason stays out of this line (the plugin's audit line writes it, redacted).
+      app.log.info({ change: { ...change, actor: change.actor && { userId: change.actor.userId } } }, 'authenticator changed')
       await config.onAuthenticatorChange?.(change)
     }
   })

@@ -25,9 +25,9 @@
 //   token, and it hands over claims flattened to strings (`cognito:groups` as "[a b]").
 // Use the `$default` stage (SAM's default for HttpApi): with a named stage `rawPath` starts with it.
 import awsLambdaFastify from '@fastify/aws-lambda'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import Fastify, { type FastifyInstance } from 'fastify'
-import authenticatorsPlugin, { dynamoDbLock, safeLoggerOptions } from '../index.js'
+import authenticatorsPlugin, { dynamoDbLock, safeLoggerOptions, type DynamoDbLockClient } from '../index.js'
 
 export type LambdaEnv = Record<string, string | undefined>
 
@@ -78,13 +78,24 @@ export function buildLambdaApp (env: LambdaEnv): FastifyInstance {
   const authsignal = { apiSecretKey: required(env, 'AUTHSIGNAL_SECRET'), apiUrl: optional(env, 'AUTHSIGNAL_API_URL') }
   const tableName = optional(env, 'LOCK_TABLE_NAME')
   const endpoint = optional(env, 'DYNAMODB_ENDPOINT')
-  // Credentials come from the function's role (the SDK's default chain); the client is made once per container.
-  const lock = tableName === undefined
-    ? undefined
-    : dynamoDbLock({ client: new DynamoDBClient({ region: optional(env, 'AWS_REGION'), ...(endpoint !== undefined && { endpoint }) }), tableName })
+  // Credentials come from the function's role (the SDK's default chain); the client is made once per container,
+  // on the first removal: loading the DynamoDB SDK is a large part of a cold start that lists authenticators.
+  let client: Promise<DynamoDBClient> | undefined
+  const lazyClient: DynamoDbLockClient = {
+    send: async (command, options) => {
+      client ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => new DynamoDBClient({ region: optional(env, 'AWS_REGION'), ...(endpoint !== undefined && { endpoint }) }))
+      return await (await client).send(command as never, options)
+    }
+  }
+  const lock = tableName === undefined ? undefined : dynamoDbLock({ client: lazyClient, tableName })
   // No trustProxy: @fastify/aws-lambda sets the remote address from `requestContext.http.sourceIp`,
   // which API Gateway fills in; an `X-Forwarded-For` header would come from the client.
-  const app = Fastify({ logger: { ...safeLoggerOptions, level: optional(env, 'LOG_LEVEL') ?? 'info' } })
+  // validateSchema off: the routes' schemas are fixed (and checked by the plugin's tests), so each cold start
+  // need not compile Ajv's meta-schema to check them again.
+  const app = Fastify({
+    logger: { ...safeLoggerOptions, level: optional(env, 'LOG_LEVEL') ?? 'info' },
+    ajv: { customOptions: { validateSchema: false } }
+  })
   app.register(authenticatorsPlugin, { cognito, authsignal, ...(lock !== undefined && { routes: { remove: { lock } } }) })
   return app
 }

@@ -19,7 +19,10 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
           'Every route needs a Cognito access token: `Authorization: Bearer <token>`.',
         version: '0.1.0'
       },
-      tags: [{ name: 'authenticators', description: 'The signed-in user\'s Authsignal authenticators' }],
+      tags: [
+        { name: 'authenticators', description: 'The signed-in user\'s Authsignal authenticators' },
+        { name: 'support', description: 'Staff in the support groups acting on another user\'s authenticators (a lost phone)' }
+      ],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito user pool access token' }

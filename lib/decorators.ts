@@ -1,7 +1,6 @@
 // The names of the plugin's decorators, `app.authenticate` and `request.user` unless the host renames them
 // (as @fastify/jwt's `decoratorName`): so the plugin can sit beside another auth plugin that holds one.
-import type { FastifyInstance } from 'fastify'
-import type { AuthenticateHook } from './cognito/verifier.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidOptionError } from './errors.js'
 import { isObject, knownKeys } from './options/check.js'
 
@@ -14,6 +13,14 @@ import { isObject, knownKeys } from './options/check.js'
  *     }
  */
 export interface DecoratorNames {}
+
+/**
+ * Usable as an `onRequest`/`preHandler` hook (Fastify passes `done`) or awaited by hand
+ * (`await app.authenticate(request, reply)`, no `done`: then it always returns a promise).
+ * Here, beside the decorator it types, so that the options (which resolve the decorators' names) do not
+ * import the verifier, which imports the options.
+ */
+export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
 /** `app.<this>` is the plugin's hook: `'authenticate'` unless `DecoratorNames` says otherwise. */
 export type AuthenticateName = DecoratorNames extends { authenticate: infer N extends string } ? N : 'authenticate'
 /** `request.<this>` holds the verified claims: `'user'` unless `DecoratorNames` says otherwise. */

@@ -26,15 +26,20 @@ export const MissingGroupError = createError<[string]>('FST_COGNITO_MISSING_GROU
 export const MissingScopeError = createError<[string]>('FST_COGNITO_MISSING_SCOPE', 'Token lacks a required scope: %s', 403)
 export const MachineTokenError = createError('FST_COGNITO_MACHINE_TOKEN', 'A machine-to-machine token cannot act for a user', 403)
 export const ChallengeRequiredError = createError<[string]>('FST_AUTHSIGNAL_CHALLENGE_REQUIRED', 'A completed Authsignal challenge is required: %s', 403)
+// Authsignal's rules answered BLOCK or REVIEW_REQUIRED for the tracked action: no token, no URL.
+export const ActionBlockedError = createError<[string]>('FST_AUTHSIGNAL_ACTION_BLOCKED', 'Authsignal\'s rules refused this action (%s)', 403)
+export const SupportOwnUserError = createError('FST_AUTHSIGNAL_SUPPORT_OWN_USER', 'The support routes act on other users: use your own authenticator routes', 403)
 
 // 503: the user pool's keys cannot be had, so no token can be judged.
 export const JwksUnavailableError = createError<[string]>('FST_COGNITO_JWKS_UNAVAILABLE', 'The user pool\'s signing keys are unavailable: %s', 503)
 
 // Route input.
 export const InvalidAuthenticatorIdError = createError('FST_AUTHSIGNAL_INVALID_AUTHENTICATOR_ID', 'userAuthenticatorId must be 1 to 100 characters of A-Z a-z 0-9 _ -', 400)
+export const InvalidUserIdError = createError('FST_AUTHSIGNAL_INVALID_USER_ID', 'userId must be 1 to 128 characters of A-Z a-z 0-9 . _ @ : + - (not . or .. alone)', 400)
+export const InvalidReasonError = createError('FST_AUTHSIGNAL_INVALID_REASON', 'The body must be { "reason": a string of 1 to 500 characters }', 400)
 export const RedirectNotAllowedError = createError('FST_AUTHSIGNAL_REDIRECT_NOT_ALLOWED', 'redirectUrl is not one of the allowed redirect URLs', 400)
 export const AuthenticatorNotFoundError = createError('FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND', 'No such authenticator for this user', 404)
-export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed (recovery codes do not count as one)', 409)
+export const LastAuthenticatorError = createError('FST_AUTHSIGNAL_LAST_AUTHENTICATOR', 'The last authenticator cannot be removed (recovery codes do not count as one, nor an enrolment never verified)', 409)
 
 // The last-authenticator guard's lock (503 with Retry-After: nothing was deleted; retry later).
 export const LockBusyError = createError<[number]>('FST_AUTHSIGNAL_LOCK_BUSY', 'Another removal for this user is under way: retry later (waited %d ms)', 503)
@@ -57,6 +62,8 @@ export const UpstreamBadResponseError = createError<[string]>('FST_AUTHSIGNAL_BA
 export const UpstreamUnreachableError = createError<[string]>('FST_AUTHSIGNAL_UNREACHABLE', 'Authsignal could not be reached (%s)', 502)
 export const UpstreamRateLimitedError = createError('FST_AUTHSIGNAL_RATE_LIMITED', 'Authsignal is rate limiting requests: retry later', 503)
 export const UpstreamTimeoutError = createError<[string, number]>('FST_AUTHSIGNAL_TIMEOUT', 'Authsignal did not answer %s within %d ms', 504)
+// A 4xx from Authsignal caused by what the request sent (not by our secret or configuration): the client's to fix.
+export const ChallengeTokenRejectedError = createError<[number]>('FST_AUTHSIGNAL_CHALLENGE_TOKEN_REJECTED', 'Authsignal refused the x-authsignal-token (HTTP %d): send the token of a completed challenge as the client SDK gave it', 400)
 
 // The webhook route (Authsignal's signed events). Refusals say what was wrong, never what was sent: no body,
 // no signature in a message. Every non-2xx makes Authsignal deliver the event again later.

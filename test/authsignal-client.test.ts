@@ -90,8 +90,8 @@ t.test('a 200 with an empty body where a token was expected is 502 FST_AUTHSIGNA
 
 t.test('a delete answered with an empty 204 is a success', async t => {
   const list = JSON.stringify([
-    { userAuthenticatorId: 'one', verificationMethod: 'SMS', createdAt: '2026-01-01T00:00:00Z' },
-    { userAuthenticatorId: 'two', verificationMethod: 'PASSKEY', createdAt: '2026-01-01T00:00:00Z' }
+    { userAuthenticatorId: 'one', verificationMethod: 'SMS', createdAt: '2026-01-01T00:00:00Z', verifiedAt: '2026-01-01T00:00:00Z' },
+    { userAuthenticatorId: 'two', verificationMethod: 'PASSKEY', createdAt: '2026-01-01T00:00:00Z', verifiedAt: '2026-01-01T00:00:00Z' }
   ])
   const proxy = await upstream(t, (req, res) => {
     if (req.method === 'GET') res.writeHead(200, { 'content-type': 'application/json' }).end(list)

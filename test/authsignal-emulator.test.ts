@@ -252,7 +252,7 @@ t.test('deleteAuthenticator removes only that authenticator; an unknown id is 40
   t.equal(gone.errorCode, 'not_found')
 })
 
-t.test('track: ALLOW without authenticators, CHALLENGE_REQUIRED with one, and a token validate accepts', async (t) => {
+t.test('track: ALLOW without rules, enrolled or not (as Authsignal), and a token validate accepts', async (t) => {
   const { emu, sdk } = await start(t)
   const first = await sdk.track({ userId: 'u1', action: 'addAuthenticator' })
   t.match(first, {
@@ -265,12 +265,31 @@ t.test('track: ALLOW without authenticators, CHALLENGE_REQUIRED with one, and a 
   t.equal(first.url, `${emu.url}/prebuilt?token=${first.token}`)
   emu.seedAuthenticator('u1', { verificationMethod: 'PASSKEY' })
   const second = await sdk.track({ userId: 'u1', action: 'signIn', attributes: { idempotencyKey: 'my-key' } })
-  t.match(second, { idempotencyKey: 'my-key', state: 'CHALLENGE_REQUIRED', isEnrolled: true, enrolledVerificationMethods: ['PASSKEY'] })
+  t.match(second, { idempotencyKey: 'my-key', state: 'ALLOW', isEnrolled: true, enrolledVerificationMethods: ['PASSKEY'] })
   const validated = await sdk.validateChallenge({ token: second.token })
   t.same(Object.keys(validated).sort(), ['action', 'idempotencyKey', 'isValid', 'state', 'stateUpdatedAt', 'userId'])
-  t.match(validated, { action: 'signIn', isValid: false, state: 'CHALLENGE_REQUIRED', stateUpdatedAt: String, userId: 'u1', idempotencyKey: 'my-key' })
+  t.match(validated, { action: 'signIn', isValid: false, state: 'ALLOW', stateUpdatedAt: String, userId: 'u1', idempotencyKey: 'my-key' })
   const untyped = await raw(emu, 'POST', '/v1/users/u2/actions/signIn')
   t.match(await untyped.json(), { state: 'ALLOW' })
+})
+
+t.test('setRule decides track\'s outcome by action and user, the last rule set wins, and its remover or reset() ends it', async (t) => {
+  const { emu, sdk } = await start(t)
+  const state = async (userId: string, action: string): Promise<string> => (await sdk.track({ userId, action })).state
+
+  const removeBlock = emu.setRule({ action: 'addAuthenticator', state: 'BLOCK' })
+  emu.setRule({ userId: 'u2', state: 'REVIEW_REQUIRED' })
+  emu.setRule({ userId: 'u3', action: 'signIn', state: 'CHALLENGE_REQUIRED' })
+
+  t.same(await Promise.all([state('u1', 'addAuthenticator'), state('u1', 'signIn'), state('u2', 'addAuthenticator'), state('u2', 'signIn'), state('u3', 'signIn'), state('u3', 'other')]),
+    ['BLOCK', 'ALLOW', 'REVIEW_REQUIRED', 'REVIEW_REQUIRED', 'CHALLENGE_REQUIRED', 'ALLOW'], 'each rule matches its action and/or user; u2\'s rule, set last, wins over the action\'s')
+  const blocked = await sdk.track({ userId: 'u1', action: 'addAuthenticator' })
+  t.match(await sdk.getAction({ userId: 'u1', action: 'addAuthenticator', idempotencyKey: blocked.idempotencyKey }), { state: 'BLOCK' }, 'the action keeps the outcome')
+  removeBlock()
+  removeBlock()
+  t.equal(await state('u1', 'addAuthenticator'), 'ALLOW', 'removed (twice is harmless)')
+  emu.reset()
+  t.same([await state('u2', 'x'), await state('u3', 'signIn')], ['ALLOW', 'ALLOW'], 'reset() removes every rule')
 })
 
 t.test('the track token is an HS256 JWT carrying sub, action, idempotencyKey, scope and exp', async (t) => {

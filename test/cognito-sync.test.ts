@@ -324,3 +324,30 @@ t.test('revokeSessionsOnRemove.cognito: cognito-local has no AdminUserGlobalSign
   t.equal(viaId.statusCode, 204)
   t.equal(viaId.headers['x-sessions-revoked'], 'cognito=false')
 })
+
+t.test('a support agent\'s reset: the target\'s Cognito email is unverified in the answer\'s wake, as the webhook would, and their sign-out is sent for their username', async t => {
+  const user = await userIn('sync-sub')
+  const agentName = `agent-${randomUUID().slice(0, 8)}`
+  const agentSetup = await ensureDemoSetup({ endpoint, poolName: 'sync-sub', username: agentName, email: `${agentName}@example.com`, groups: ['support'] })
+  const agent = await signIn({ endpoint, ...agentSetup })
+  const { app, changes, lines } = await appWith(t, pool(user.setup), {
+    routes: { webhook: true, support: { requiredGroups: ['support'], requireChallenge: false } },
+    revokeSessionsOnRemove: { cognito: admin }
+  })
+  // No webhook deliveries here: what changes in Cognito is the route's own doing.
+  emu.webhooks.url = undefined
+  const address = `${user.setup.username}@example.com`
+  emu.seedAuthenticator(user.sub, { verificationMethod: 'EMAIL_OTP', email: address })
+  emu.seedAuthenticator(user.sub, { verificationMethod: 'SMS', phoneNumber: '+14155550188' })
+
+  const res = await app.inject({ method: 'DELETE', url: `/authenticators/support/users/${user.sub}/authenticators`, headers: { authorization: `Bearer ${agent.accessToken}` }, payload: { reason: 'lost phone' } })
+
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { removed: 2 })
+  t.same(await attributes(user), { sub: user.sub, email: address, email_verified: 'false' }, 'the address stays, unverified')
+  t.match(changes, [{ source: 'support', actor: { userId: claims(agent.accessToken).sub, reason: 'lost phone' } }, { source: 'support' }])
+  // cognito-local has no AdminUserGlobalSignOut: Cognito's refusal (not a failed lookup) shows the target was found.
+  t.equal(res.headers['x-sessions-revoked'], 'cognito=false')
+  t.ok(lines.some(l => l.includes('"revocation":"cognito"') && l.includes('Cognito refused AdminUserGlobalSignOut')), 'the sign-out reached Cognito for the target')
+  t.notOk(lines.some(l => l.includes(address) || l.includes('+14155550188')), 'no address or number in the log')
+})

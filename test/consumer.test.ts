@@ -65,9 +65,9 @@ const install = await run('npm', [
 ], host)
 const installed = join(host, 'node_modules', PACKAGE)
 
-t.test('installed the way npm installs a git dependency, the package holds its build (prepare ran) and ships only dist', async t => {
+t.test('installed the way npm installs a git dependency, the package holds its build (prepare ran) and ships only dist and the changelog', async t => {
   t.equal(install.code, 0, install.stderr)
-  t.same(readdirSync(installed).sort(), ['LICENSE', 'README.md', 'dist', 'package.json'])
+  t.same(readdirSync(installed).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json'])
   for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/lib/testing/index.js', 'dist/lib/testing/index.d.ts']) {
     t.ok(existsSync(join(installed, file)), file)
   }

@@ -35,12 +35,13 @@ export interface Demo {
   remove: (id: string, factor: StepUpFactor, code?: (shown: string) => string) => Promise<string>
 }
 
-export async function openDemo (t: Test, prepare?: (context: BrowserContext, page: Page) => Promise<void>): Promise<Demo | undefined> {
+/** `env`: more of the dev server's variables (e.g. FRESH_SIGN_IN_SEC). */
+export async function openDemo (t: Test, prepare?: (context: BrowserContext, page: Page) => Promise<void>, env: Record<string, string> = {}): Promise<Demo | undefined> {
   const browser = await launchChromium(t)
   if (browser === undefined) return undefined
   const printed: string[] = []
   const server = await startDevServer({
-    env: { COGNITO_LOCAL_DATA_DIR: t.testdir() },
+    env: { COGNITO_LOCAL_DATA_DIR: t.testdir(), ...env },
     ports: { app: 0, cognito: 0, authsignal: 0 },
     log: (line) => printed.push(line)
   })

@@ -122,6 +122,14 @@ t.test('readDevConfig: REDIS_URL shares the rate limit and the removal lock; it 
   })
 })
 
+t.test('readDevConfig: FRESH_SIGN_IN_SEC sets the token route\'s freshSignInSec; it must be 0 to 86400 seconds', async (t) => {
+  t.equal(readDevConfig({}).freshSignInSec, undefined, 'unset: the plugin\'s default')
+  t.equal(readDevConfig({ FRESH_SIGN_IN_SEC: '0' }).freshSignInSec, 0)
+  for (const bad of ['-1', '1.5', 'ten', '86401']) {
+    t.throws(() => readDevConfig({ FRESH_SIGN_IN_SEC: bad }), { message: `FRESH_SIGN_IN_SEC=${bad} is not a number of seconds from 0 to 86400. See .env.example.` })
+  }
+})
+
 t.test('npm run dev with REDIS_URL: the rate limit and the removal lock live in that Redis; an outage is one log line per outage; an unreachable one is named; the password is in no message', async (t) => {
   const password = 'the-dev-redis-password'
   const redisServer = await startRedis(t, { password })
@@ -212,6 +220,8 @@ t.test('devOutput without the emulators: a token recipe and a placeholder id, no
   t.match(out.banner, 'authsignal  https://au.api.authsignal.com/v1   Authsignal (AUTHSIGNAL_SECRET)')
   t.match(out.banner, '# set AUTHENTICATOR_ID to a userAuthenticatorId from the list first')
   t.notMatch(out.banner, 'Enrol an email OTP')
+  t.same(out.supportLines, [], 'no support agent without cognito-local')
+  t.notMatch(out.banner, 'A lost phone')
 })
 
 // ---------------------------------------------------------------------------------------------------
@@ -318,8 +328,10 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.equal(none.status, 404)
   t.match(await none.json(), { code: 'DEV_NO_OTP' })
   const openapi = await (await appGet('/documentation/json')).json() as { paths: Record<string, unknown> }
-  t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
-    'Swagger UI documents the host\'s routes, not the demo\'s')
+  t.same(Object.keys(openapi.paths).sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui',
+    '/authenticators/support/users/{userId}/authenticators', '/authenticators/support/users/{userId}/authenticators/{userAuthenticatorId}',
+    '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'],
+  'Swagger UI documents the host\'s routes, not the demo\'s')
 
   const [tokenLine, me, token, prebuilt, list, challengeToken, remove] = server.curlLines as [string, string, string, string, string, string, string]
   const run = (line: string, extra = ''): Promise<string> => sh(`${tokenLine}\n${extra}${line}`)
@@ -365,6 +377,17 @@ t.test('npm run dev offline: starts, answers every printed curl line, runs the e
   t.equal(await run(removeNew, `NEW_ID=${newId}\n`), '403\n', 'not without a step-up')
   t.equal(await run(removeNew, `NEW_ID=${newId}\nSTEP_UP='${stepUp}'\n`), '204\n', 'the step-up token of the seeded email OTP removes another authenticator')
 
+  // The lost-phone reset exactly as printed, in two steps: up to the agent's code in the dev console, then on.
+  const [agentLine, userLine, supportList, agentChallenge, agentEmail, agentVerify, reset] = server.supportLines as [string, string, string, string, string, string, string]
+  for (const line of server.supportLines) t.ok(server.banner.includes(line), 'the banner prints every support line')
+  const agent = `${agentLine}\n${userLine}\n`
+  t.same(JSON.parse(await sh(`${agent}${supportList}`)).authenticators.map((a: { verificationMethod: string }) => a.verificationMethod), ['EMAIL_OTP'], 'the agent lists the demo user\'s factors (the seeded email OTP is left)')
+  const [agentTicket, agentChallenged] = (await sh(`${agent}${agentChallenge}\necho "$AGENT_STEP_UP"\n${agentEmail}`)).split('\n') as [string, string]
+  t.match(JSON.parse(agentChallenged), { challengeId: String })
+  t.match(lines.at(-1), /^\[authsignal emulator\] email OTP code for agent@example\.com: \d{6}$/, 'the agent\'s code is printed')
+  t.same(JSON.parse(await sh(`${agent}AGENT_STEP_UP='${agentTicket}'\nCODE=${(lines.at(-1) as string).slice(-6)}\n${agentVerify}\n${reset}`)), { removed: 1 }, 'the reset removes the last one')
+  t.same(JSON.parse(await run(list)).authenticators, [], 'the demo user has none left')
+
   await server.stop()
   await server.stop()
   for (const port of ports) t.ok(await isFree(port), `port ${port} is free after stop()`)
@@ -384,6 +407,8 @@ t.test('with the real services\' variables it starts neither emulator (each side
   t.equal(local.urls.authsignal, upstream.apiUrl)
   t.equal(local.urls.cognito, `http://127.0.0.1:${cognitoPort}`)
   t.same(local.enrolLines, [], 'no enrolment recipe against the real Authsignal')
+  t.equal(local.supportLines.length, 5, 'the agent completes their challenge with a client SDK')
+  t.match(local.banner, '# 3. complete it with a client SDK as the agent, AGENT_STEP_UP=<the token it returns>')
   t.match(local.banner, `authsignal  ${upstream.apiUrl}   Authsignal (AUTHSIGNAL_SECRET)`)
   const [tokenLine, , , , list, , remove] = local.curlLines as [string, string, string, string, string, string, string]
   t.same(JSON.parse(await sh(`${tokenLine}\n${list}`)), { authenticators: [] }, 'nothing is seeded in a real Authsignal')
@@ -610,7 +635,7 @@ t.test('`tsx dev/server.ts`: SIGINT stops the app, the emulator and cognito-loca
 
 t.test('.env.example, sourced as it says, documents every variable and changes nothing', async (t) => {
   const text = readFileSync(join(ROOT, '.env.example'), 'utf8')
-  for (const name of ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'AWS_REGION', 'AUTHSIGNAL_SECRET', 'AUTHSIGNAL_API_URL', 'PORT', 'COGNITO_LOCAL_PORT', 'AUTHSIGNAL_EMULATOR_PORT', 'COGNITO_LOCAL_DATA_DIR']) {
+  for (const name of ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'AWS_REGION', 'AUTHSIGNAL_SECRET', 'AUTHSIGNAL_API_URL', 'PORT', 'COGNITO_LOCAL_PORT', 'AUTHSIGNAL_EMULATOR_PORT', 'COGNITO_LOCAL_DATA_DIR', 'FRESH_SIGN_IN_SEC']) {
     t.match(text, new RegExp(`^(# )?${name}=`, 'm'), name)
   }
   t.match(text, 'set -a; . ./.env; set +a')

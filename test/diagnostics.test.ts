@@ -7,10 +7,27 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
+import { IssuerMismatchLog, PER_WINDOW, WINDOW_MS } from '../lib/cognito/issuer-log.js'
 import { JwksKeyStore } from '../lib/cognito/jwks.js'
+import { TokenIssuerError } from '../lib/errors.js'
+import { describeNetworkFailure } from '../lib/network-failure.js'
 import { bearer, buildApp, closedPort, cognitoOptions, emulatorFor, emulatorOptions, issuerFor } from './helpers.js'
 
 const issuer = await issuerFor(t)
+
+/** The port of `server`, listening on 127.0.0.1 until the test ends. */
+async function listening (t: Test, server: { listen: (port: number, host: string, done: () => void) => unknown, close: () => unknown, address: () => unknown }): Promise<number> {
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  return (server.address() as AddressInfo).port
+}
+
+/** An HTTPS server whose certificate is self-signed: what a TLS failure looks like. */
+async function selfSignedPort (t: Test): Promise<number> {
+  const key = readFileSync(new URL('./fixtures/tls-key.pem', import.meta.url))
+  const cert = readFileSync(new URL('./fixtures/tls-cert.pem', import.meta.url))
+  return await listening(t, createHttpsServer({ key, cert }, (_req, res) => res.end('{}')))
+}
 
 async function jwksError (t: Test, jwksUri: string): Promise<string> {
   const store = new JwksKeyStore({ jwksUri, timeoutMs: 2000, penaltyMs: 0 })
@@ -21,10 +38,7 @@ async function jwksError (t: Test, jwksUri: string): Promise<string> {
 t.test('a JWKS that cannot be fetched: the error keeps the cause', async t => {
   t.match(await jwksError(t, `http://127.0.0.1:${await closedPort()}/jwks.json`), /JWKS could not be fetched: connection refused \(ECONNREFUSED\)/)
 
-  const tls = createHttpsServer({ key: readFileSync(new URL('./fixtures/tls-key.pem', import.meta.url)), cert: readFileSync(new URL('./fixtures/tls-cert.pem', import.meta.url)) }, (_req, res) => res.end('{}'))
-  await new Promise<void>(resolve => tls.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => tls.close())
-  t.match(await jwksError(t, `https://127.0.0.1:${(tls.address() as AddressInfo).port}/jwks.json`), /JWKS could not be fetched: TLS failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/)
+  t.match(await jwksError(t, `https://127.0.0.1:${await selfSignedPort(t)}/jwks.json`), /JWKS could not be fetched: TLS failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/)
 
   // Something that is not HTTP at all: the parser's own code.
   const garbage = createTcpServer(socket => socket.end('SSH-2.0-OpenSSH\r\n\r\n'))
@@ -41,6 +55,45 @@ t.test('a JWKS that cannot be fetched: the error keeps the cause', async t => {
   t.equal(drops, 2, 'a dropped connection is tried again once, not more')
 
   t.match(await jwksError(t, issuer.url), /JWKS answered HTTP 404/)
+})
+
+t.test('an unreachable Authsignal: the answer, the log line and authenticatorsStatus() name the cause, never the secret', async t => {
+  const secret = 'sk-diagnostics-secret'
+  const unreachable = async (apiUrl: string): Promise<{ message: string, status: string | undefined, log: string }> => {
+    const lines: string[] = []
+    const app = await buildApp(t, issuer, { authsignal: { apiSecretKey: secret, apiUrl, timeoutMs: 2000 }, logStream: { write: (line: string) => { lines.push(line) } } })
+    const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint()) })
+    t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
+    t.notOk(lines.join('').includes(secret) || res.body.includes(secret), 'the secret is in no log line and not in the answer')
+    return { message: res.json().message, status: app.authenticatorsStatus().authsignal.lastCall?.error, log: lines.filter(l => l.includes('"level":50')).join('') }
+  }
+  const garbage = await listening(t, createTcpServer(socket => socket.end('SSH-2.0-OpenSSH\r\n\r\n')))
+  const cases: Array<[string, RegExp]> = [
+    [`http://127.0.0.1:${await closedPort()}/v1`, /getAuthenticators: connection refused \(ECONNREFUSED\)/],
+    [`https://127.0.0.1:${await selfSignedPort(t)}/v1`, /getAuthenticators: TLS failed/],
+    [`http://127.0.0.1:${garbage}/v1`, /getAuthenticators: not an HTTP answer/]
+  ]
+  for (const [apiUrl, cause] of cases) {
+    const { message, status, log } = await unreachable(apiUrl)
+    t.match(message, cause, `the answer names it (${message})`)
+    t.match(status, cause, 'authenticatorsStatus() names it')
+    t.match(log, cause, 'the error log line names it')
+  }
+})
+
+t.test('what a failed request keeps of its cause is named: its code, its cause\'s code, or the code or phrase in its message', async t => {
+  const cases: Array<[Parameters<typeof describeNetworkFailure>[0], string]> = [
+    [{ code: 'ECONNRESET', message: 'socket hang up' }, 'connection reset (ECONNRESET)'],
+    [{ message: 'fetch failed', cause: { code: 'ENOTFOUND' } }, 'DNS lookup failed (no such host) (ENOTFOUND)'],
+    [{ code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'TLS failed (ERR_TLS_CERT_ALTNAME_INVALID)'],
+    [{ message: 'getaddrinfo EAI_AGAIN api.authsignal.com' }, 'DNS lookup failed (temporary) (EAI_AGAIN)'],
+    [{ message: 'connect EHOSTUNREACH 10.0.0.1:443' }, 'host unreachable (EHOSTUNREACH)'],
+    [{ message: 'unable to verify the first certificate' }, 'TLS failed (certificate or handshake)'],
+    [{ message: 'socket hang up' }, 'connection closed before the answer'],
+    [{ message: 'Parse Error: Expected HTTP/' }, 'not an HTTP answer (parse error)'],
+    [{ code: 'not a code', message: 42 }, 'no cause given']
+  ]
+  for (const [err, cause] of cases) t.equal(describeNetworkFailure(err), cause)
 })
 
 t.test('a connection dropped once (a keep-alive connection the server had just closed) is tried again at once: the keys are fetched', async t => {
@@ -68,15 +121,35 @@ t.test('a configured issuer that matches no token: 401 to the client, the token\
   t.equal(warned.length, 1, 'logged once for that issuer')
   t.match(warned[0], { level: 40, tokenIssuer: issuer.issuer, configuredIssuers: [`${issuer.issuer}/`] })
 
-  // Other issuers are logged once each; a JWT-shaped issuer is not written as is; the log stops at 20 issuers.
+  // Other issuers are logged once each; a JWT-shaped issuer is not written as is; a minute logs at most PER_WINDOW issuers.
   const jwtShaped = issuer.mint()
   await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: jwtShaped } })) })
   await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: 42 } })) })
   for (let i = 0; i < 30; i++) await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { iss: `https://example.com/${i}` } })) })
   const all = lines.filter(line => line.includes('its issuer is not a configured one'))
-  t.equal(all.length, 20, 'at most 20 distinct issuers are logged')
+  t.equal(all.length, PER_WINDOW, `at most ${PER_WINDOW} distinct issuers are logged in a minute`)
   t.notOk(lines.some(line => line.includes(jwtShaped)), 'no token in the log')
   t.ok(all.some(line => line.includes('"tokenIssuer":"(number)"')))
+})
+
+t.test('junk issuers cannot silence the issuer log: each minute logs again, and says how many it left out', async t => {
+  const lines: string[] = []
+  const log = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } }).log
+  let now = 0
+  const issuerLog = new IssuerMismatchLog([issuer.issuer], () => now)
+  const refuse = (iss: string): void => issuerLog.explain(new TokenIssuerError(), issuer.mint({ claims: { iss } }), log)
+  const logged = (): string[] => lines.map(line => JSON.parse(line)).filter(l => l.tokenIssuer !== undefined).map(l => l.tokenIssuer)
+
+  for (let i = 0; i < 3 * PER_WINDOW; i++) refuse(`https://junk.example/${i}`)
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().length, PER_WINDOW, 'a window logs at most its share')
+
+  now += WINDOW_MS
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().at(-1), 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real', 'the real misconfiguration is logged in the next window')
+  t.match(JSON.parse(lines.at(-2) as string), { leftOut: 2 * PER_WINDOW + 1, msg: /more tokens were refused for issuers not logged/ }, 'with the count of what was left out')
+  refuse('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Real')
+  t.equal(logged().length, PER_WINDOW + 1, 'once per window for the same issuer')
 })
 
 t.test('valid but probably wrong options warn at start-up with the fix', async t => {
@@ -105,6 +178,23 @@ t.test('valid but probably wrong options warn at start-up with the fix', async t
   t.teardown(() => good.close())
   await good.register(authenticatorsPlugin, { cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 'secret' } })
   t.same(lines, [], 'a right configuration warns about nothing')
+})
+
+t.test('plain http to another machine (the JWKS or Authsignal) warns at start-up; to this machine it does not', async t => {
+  const warningsFor = async (jwksUri: string, apiUrl: string): Promise<string[]> => {
+    const lines: string[] = []
+    const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+    t.teardown(() => app.close())
+    await app.register(authenticatorsPlugin, { cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c', jwksUri }, authsignal: { apiSecretKey: 'sk-warned', apiUrl } })
+    return lines.map(line => JSON.parse(line).msg as string)
+  }
+  const away = await warningsFor('http://keys.example.com/jwks.json', 'http://authsignal.example.com/v1')
+  t.match(away.find(w => w.includes('jwksUri')), /cognito\.jwksUri http:\/\/keys\.example\.com\/jwks\.json is plain http to another machine: .*use https/)
+  t.match(away.find(w => w.includes('apiUrl')), /authsignal\.apiUrl http:\/\/authsignal\.example\.com\/v1 is plain http to another machine: .*use https/)
+  t.notOk(away.some(w => w.includes('sk-warned')), 'the secret is not in the warning')
+  for (const host of ['localhost:4010', '127.0.0.1:4010', '[::1]:4010']) {
+    t.same(await warningsFor(`http://${host}/jwks.json`, `http://${host}/v1`), [], `${host}: no warning`)
+  }
 })
 
 t.test('app.authenticatorsStatus(): keys per pool, the last JWKS fetch and the last Authsignal call, read from memory', async t => {

@@ -67,6 +67,16 @@ export function emulatorOptions (emulator: AuthsignalEmulator, extra: Partial<Au
   return { apiSecretKey: emulator.secret, apiUrl: emulator.apiUrl, timeoutMs: 2000, ...extra }
 }
 
+/** A POST to the emulator's client API (what @authsignal/browser sends) under an Authsignal token. */
+export async function clientApi (emulator: AuthsignalEmulator, path: string, token: string, body?: unknown): Promise<{ status: number, json: Record<string, unknown> }> {
+  const res = await fetch(`${emulator.apiUrl}/client/${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  return { status: res.status, json: await res.json() as Record<string, unknown> }
+}
+
 /** What the emulator received, as `METHOD /raw/path` lines, in order. */
 export function upstreamCalls (emulator: AuthsignalEmulator): string[] {
   return emulator.requests.map(r => `${r.method} ${r.path}`)

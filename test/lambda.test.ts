@@ -145,7 +145,8 @@ t.test('the four routes, with and without a JWT authorizer on the API', async t 
       t.match(tokenResult.headers['content-type'], /^application\/json/)
       const authsignalToken = json(tokenResult).authsignalToken
       t.type(authsignalToken, 'string')
-      t.same(Object.keys(json(tokenResult)), ['authsignalToken'])
+      t.same(Object.keys(json(tokenResult)), ['authsignalToken', 'challengeRequired'])
+      t.equal(tokenResult.headers['cache-control'], 'no-store', 'the answer is not cached on the way')
       const track = emulator.requests.find(r => r.method === 'POST' && r.path === `/v1/users/${ALICE}/actions/addAuthenticator`)
       t.match(track?.body, { scope: 'add:authenticators', ipAddress: SOURCE_IP, userAgent: 'lambda-test/1.0' },
         'the user comes from the token; the IP is API Gateway\'s sourceIp')

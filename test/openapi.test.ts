@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import authenticatorsPlugin from '../index.js'
+import authenticatorsPlugin, { type AuthenticatorsPluginOptions } from '../index.js'
 import { DOCUMENTATION_PREFIX, registerOpenApi } from '../examples/openapi.js'
 
 interface Operation {
@@ -38,7 +38,7 @@ const ROUTES = [
   { path: '/authenticators/{userAuthenticatorId}', method: 'delete', success: '204', errors: ['400', '401', '403', '404', '409', '502', '503', '504'] }
 ] as const
 
-async function documentedApp (t: Test) {
+async function documentedApp (t: Test, extra: Partial<AuthenticatorsPluginOptions> = {}) {
   const app = Fastify()
   t.teardown(() => app.close())
   await registerOpenApi(app)
@@ -46,7 +46,8 @@ async function documentedApp (t: Test) {
     // Nothing listens on port 9: the document needs no keys and no Authsignal.
     cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'client', jwksUri: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 200 },
     authsignal: { apiSecretKey: 'secret', apiUrl: 'http://127.0.0.1:9/v1' },
-    openapi: { securityScheme: 'bearerAuth' }
+    openapi: { securityScheme: 'bearerAuth' },
+    ...extra
   })
   await app.ready()
   return { app, doc: app.swagger() as unknown as Document }
@@ -63,17 +64,95 @@ async function validate (doc: unknown): Promise<unknown> {
   return result.valid ? [] : result.errors
 }
 
-t.test('a host with @fastify/swagger\'s default options (no security schemes) gets a valid document', async t => {
+/** Every documented route of the plugin requires `scheme`, and no other. */
+function assertSecured (t: Test, doc: Document, scheme: string): void {
+  for (const route of ROUTES) t.same(doc.paths[route.path]?.[route.method]?.security, [{ [scheme]: [] }], `${route.method} ${route.path} requires ${scheme}`)
+}
+
+t.test('a host with @fastify/swagger\'s default OpenAPI options gets a valid document with the bearer scheme on every route', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(swagger, { openapi: {} })
+  await app.register(authenticatorsPlugin, { ...PLUGIN, routes: { webhook: true } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  t.match(doc.components.securitySchemes, { cognito: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: /Cognito/ } }, 'the plugin declares its scheme')
+  assertSecured(t, doc, 'cognito')
+  t.notOk(Object.keys(doc.paths).some(p => p.endsWith('/webhook')), 'the webhook route stays hidden')
+})
+
+t.test('a host with no @fastify/swagger options at all (Swagger 2.0) gets a valid document with the bearer scheme on every route', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger)
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: {} })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document & { swagger: string, securityDefinitions: Record<string, unknown> }
+  t.equal(doc.swagger, '2.0')
+  t.same(await validate(doc), [], 'valid Swagger 2.0')
+  t.match(doc.securityDefinitions, { cognito: { type: 'apiKey', in: 'header', name: 'Authorization', description: /Bearer/ } })
+  assertSecured(t, doc, 'cognito')
+})
+
+t.test('a scheme the host declares under the plugin\'s name stands as declared, and the host\'s options are not changed', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const oauth = { type: 'oauth2' as const, flows: { implicit: { authorizationUrl: 'https://auth.example.com/oauth2/authorize', scopes: {} } } }
+  const securitySchemes = { cognito: oauth }
+  const securityDefinitions: Record<string, never> = {}
+  await app.register(swagger, { openapi: { components: { securitySchemes } } })
   await app.register(authenticatorsPlugin, PLUGIN)
   await app.ready()
   const doc = app.swagger() as unknown as Document
   t.same(await validate(doc), [], 'valid OpenAPI')
-  const op = doc.paths['/authenticators/token']?.post as Operation
-  t.equal(op.security, undefined, 'no requirement on a scheme the host never declared')
-  t.match(op.responses['401']?.description, /Cognito token/, 'the 401 says a Cognito bearer token is needed')
+  t.same(doc.components.securitySchemes, { cognito: oauth }, 'the host\'s scheme, untouched')
+  assertSecured(t, doc, 'cognito')
+
+  const v2 = Fastify()
+  t.teardown(() => v2.close())
+  await v2.register(swagger, { swagger: { securityDefinitions } })
+  await v2.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'bearer' } })
+  await v2.ready()
+  t.match((v2.swagger() as unknown as { securityDefinitions: Record<string, unknown> }).securityDefinitions, { bearer: { in: 'header', name: 'Authorization' } })
+  t.same(securityDefinitions, {}, 'the host\'s Swagger 2.0 definitions object is not written to')
+})
+
+t.test('a scheme name the host sets but never declares is declared by the plugin (the document stays valid)', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const securitySchemes = { apiKey: { type: 'apiKey' as const, in: 'header', name: 'x-api-key' } }
+  await app.register(swagger, { openapi: { components: { securitySchemes } } })
+  await app.register(authenticatorsPlugin, { ...PLUGIN, openapi: { securityScheme: 'userPool' } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(await validate(doc), [], 'valid OpenAPI')
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'userPool'])
+  t.match(doc.components.securitySchemes.userPool, { type: 'http', scheme: 'bearer' })
+  t.same(Object.keys(securitySchemes), ['apiKey'], 'the host\'s options object is not written to')
+  assertSecured(t, doc, 'userPool')
+})
+
+t.test('a host\'s global transform still runs on its own routes; transformObject sees the plugin\'s routes too', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const transformed: string[] = []
+  let pathsSeen: string[] = []
+  await app.register(swagger, {
+    openapi: {},
+    transform: ({ schema, url }) => { transformed.push(url); return { schema, url } },
+    transformObject: (documentObject) => {
+      if ('openapiObject' in documentObject) pathsSeen = Object.keys(documentObject.openapiObject.paths ?? {})
+      return 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
+    }
+  })
+  app.get('/me', { schema: { tags: ['host'] } }, async () => ({}))
+  await app.register(authenticatorsPlugin, PLUGIN)
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  t.same(transformed, ['/me'], 'the host\'s transform: its routes only (the plugin\'s routes bring their own)')
+  t.same(pathsSeen.sort(), ['/me', ...ROUTES.map(r => r.path)].sort(), 'transformObject: every route')
+  t.same(await validate(doc), [], 'valid OpenAPI')
 })
 
 t.test('a host that declares its own bearer scheme under another name has the routes reference it', async t => {
@@ -86,7 +165,8 @@ t.test('a host that declares its own bearer scheme under another name has the ro
   await app.ready()
   const doc = app.swagger() as unknown as Document
   t.same(await validate(doc), [], 'valid OpenAPI')
-  for (const route of ROUTES) t.same(doc.paths[route.path]?.[route.method]?.security, [{ cognito: [] }], `${route.method} ${route.path}`)
+  assertSecured(t, doc, 'cognito')
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'cognito'], 'no scheme added beside the host\'s')
 })
 
 t.test('the example app\'s document is valid OpenAPI', async t => {
@@ -231,4 +311,66 @@ t.test('GET /documentation/json serves the document; /documentation serves Swagg
   const ui = await app.inject({ method: 'GET', url: `${DOCUMENTATION_PREFIX}/` })
   t.equal(ui.statusCode, 200)
   t.match(ui.body, /swagger-ui/i)
+})
+
+// The support routes: their own tag, exact schemas, and their wildcard twins (user ids past the router's
+// maxParamLength) left out of the document.
+const USERS = '/authenticators/support/users/{userId}/authenticators'
+const ONE = `${USERS}/{userAuthenticatorId}`
+
+async function supportDocument (t: Test): Promise<Document & { tags: Array<{ name: string }> }> {
+  return (await documentedApp(t, { routes: { support: { requiredGroups: ['support-agents'] } } })).doc as Document & { tags: Array<{ name: string }> }
+}
+
+t.test('the document with support on is valid OpenAPI, and the support routes are the three documented ones', async t => {
+  const doc = await supportDocument(t)
+  t.same(await validate(doc), [], 'valid')
+  t.same(Object.keys(doc.paths).filter(p => p.includes('/support/')).sort(), [USERS, ONE], 'no wildcard twin')
+  t.same(Object.keys(doc.paths[USERS] ?? {}).sort(), ['delete', 'get'])
+  t.same(Object.keys(doc.paths[ONE] ?? {}), ['delete'])
+  t.ok(doc.paths['/authenticators/challenge-token']?.post, 'the challenge-token route is documented with support on')
+  t.ok(doc.tags.some(tag => tag.name === 'support'), 'the example declares the support tag')
+})
+
+t.test('each support route: its own tag, the bearer scheme, the groups and the challenge in its description, its answers', async t => {
+  const doc = await supportDocument(t)
+  const routes: Array<[string, string, string[]]> = [
+    [USERS, 'get', ['200', '400', '401', '403', '502', '503', '504']],
+    [ONE, 'delete', ['204', '400', '401', '403', '404', '502', '503', '504']],
+    [USERS, 'delete', ['200', '400', '401', '403', '502', '503', '504']]
+  ]
+  for (const [path, method, statuses] of routes) {
+    const op = doc.paths[path]?.[method] as Operation
+    const name = `${method.toUpperCase()} ${path}`
+    t.same(op.tags, ['support'], name)
+    t.same(op.security, [{ bearerAuth: [] }], name)
+    t.match(op.description, 'support-agents', `${name}: names the groups`)
+    t.same(Object.keys(op.responses).sort(), statuses.sort(), name)
+    t.same(op.parameters?.find(p => p.name === 'userId'), {
+      in: 'path',
+      name: 'userId',
+      required: true,
+      schema: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._@:+-]{1,128}$' },
+      description: 'The Authsignal user id (a pool\'s userIdPrefix + its claim)'
+    }, `${name}: userId`)
+  }
+  for (const op of [doc.paths[ONE]?.delete, doc.paths[USERS]?.delete] as Operation[]) {
+    t.match(op.description, 'Needs the token of a `removeAuthenticator` challenge the caller completed themselves, in `x-authsignal-token`.')
+    t.match(op.responses['403']?.description, 'their own completed challenge is missing or not valid')
+    t.same(op.requestBody?.content['application/json']?.schema, {
+      type: 'object',
+      required: ['reason'],
+      additionalProperties: false,
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 500, description: 'Why: written to the audit log line and told to onAuthenticatorChange' } }
+    })
+    t.match(op.parameters?.find(p => p.in === 'header'), { name: 'x-authsignal-token', required: false, schema: { type: 'string', maxLength: 8192 } })
+  }
+  t.same(doc.paths[ONE]?.delete?.parameters?.find(p => p.name === 'userAuthenticatorId')?.schema, { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' })
+  t.same(doc.paths[USERS]?.delete?.responses['200']?.content?.['application/json']?.schema, {
+    type: 'object', required: ['removed'], additionalProperties: false, properties: { removed: { type: 'integer', description: 'How many authenticators were removed' } }
+  })
+  t.match(doc.paths[USERS]?.get?.responses['200']?.content?.['application/json']?.schema, {
+    type: 'object', required: ['authenticators'], properties: { authenticators: { type: 'array', items: { required: ['userAuthenticatorId', 'verificationMethod', 'createdAt'] } } }
+  })
+  t.equal(doc.paths[USERS]?.get?.requestBody, undefined, 'the list takes no body')
 })

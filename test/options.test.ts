@@ -50,7 +50,7 @@ t.test('explicit values are kept', async t => {
     authsignal: { client, apiUrl: 'http://127.0.0.1:4010/v1/' },
     prefix: '/mfa/',
     routes: {
-      token: { path: '/t', action: 'enrol', scope: 'add:authenticators', maxAuthAgeSec: 300 },
+      token: { path: '/t', action: 'enrol', scope: 'add:authenticators', maxAuthAgeSec: 300, freshSignInSec: 0 },
       prebuiltUi: { redirectUrl: 'https://app.example.com/done', allowedRedirectUrls: ['https://app.example.com/a'] },
       list: { showContactDetails: true },
       remove: false
@@ -66,6 +66,7 @@ t.test('explicit values are kept', async t => {
   t.equal(resolved.authsignal.apiUrl, 'http://127.0.0.1:4010/v1')
   t.equal(resolved.prefix, '/mfa')
   t.equal(resolved.routes.remove, false)
+  t.match(resolved.routes.token, { maxAuthAgeSec: 300, freshSignInSec: 0 }, 'freshSignInSec 0 is allowed')
   t.same(resolved.routes.list, { path: '/', showContactDetails: true })
   t.equal(resolveOptions({ cognito, authsignal, routes: { list: true } }).routes.list && true, true, 'true keeps defaults')
 })
@@ -101,6 +102,9 @@ t.test('each bad option is named in the error', async t => {
     ['bad action', { cognito, authsignal, routes: { token: { action: 'add authenticator' } } }, /routes\.token\.action/],
     ['bad scope', { cognito, authsignal, routes: { token: { scope: '' } } }, /routes\.token\.scope/],
     ['bad maxAuthAgeSec', { cognito, authsignal, routes: { token: { maxAuthAgeSec: 0 } } }, /routes\.token\.maxAuthAgeSec/],
+    ['negative freshSignInSec', { cognito, authsignal, routes: { token: { freshSignInSec: -1 } } }, /routes\.token\.freshSignInSec: expected an integer from 0 to 86400/],
+    ['fractional freshSignInSec', { cognito, authsignal, routes: { token: { freshSignInSec: 1.5 } } }, /routes\.token\.freshSignInSec/],
+    ['freshSignInSec over a day', { cognito, authsignal, routes: { token: { freshSignInSec: 86_401 } } }, /routes\.token\.freshSignInSec/],
     ['bad redirectUrl', { cognito, authsignal, routes: { prebuiltUi: { redirectUrl: '/relative' } } }, /routes\.prebuiltUi\.redirectUrl/],
     ['bad allowed redirect', { cognito, authsignal, routes: { prebuiltUi: { allowedRedirectUrls: ['javascript:alert(1)'] } } }, /routes\.prebuiltUi\.allowedRedirectUrls\[0\]/],
     ['bad showContactDetails', { cognito, authsignal, routes: { list: { showContactDetails: 'yes' } } }, /routes\.list\.showContactDetails: expected a boolean/],

@@ -99,6 +99,31 @@ t.test('protectLast: a real factor may go while another real factor remains, rec
   t.same(ids(emu), [mail.userAuthenticatorId, codes.userAuthenticatorId])
 })
 
+t.test('protectLast: an enrolment never verified is no remaining factor: the one verified factor stays (409)', async t => {
+  const { emu, app, remove } = await setup(t)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
+  const listed = await app.inject({ method: 'GET', url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  t.notOk('verifiedAt' in listed.json().authenticators[1], 'Authsignal lists it without verifiedAt')
+
+  const res = await remove(phone.userAuthenticatorId)
+
+  t.equal(res.status, 409)
+  t.equal(res.body.code, 'FST_AUTHSIGNAL_LAST_AUTHENTICATOR')
+  t.match(res.body.message, /nor an enrolment never verified/)
+  t.same(ids(emu), [phone.userAuthenticatorId, abandoned.userAuthenticatorId])
+  t.equal(deletes(emu), 0, 'no DELETE upstream')
+})
+
+t.test('protectLast: an enrolment never verified may go while a verified factor remains', async t => {
+  const { emu, remove } = await setup(t)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
+
+  t.equal((await remove(abandoned.userAuthenticatorId)).status, 204)
+  t.same(ids(emu), [phone.userAuthenticatorId])
+})
+
 t.test('protectLast off: the last real factor may go, leaving recovery codes only', async t => {
   const { emu, remove } = await setup(t, { routes: { remove: { protectLast: false } } })
   const phone = emu.seedAuthenticator(ALICE, sms)
@@ -262,4 +287,32 @@ t.test('requireChallenge and recovery codes: the codes may go on a challenge of 
   t.equal(last.status, 409, 'the last real factor stays, whatever the challenge')
   t.equal((await remove(codes.userAuthenticatorId, emu.completeChallenge(ALICE, ACTION, undefined, phone.userAuthenticatorId))).status, 204)
   t.same(ids(emu), [phone.userAuthenticatorId])
+})
+
+t.test('requireChallenge: Authsignal refusing the client\'s token (400, 404, 422 on validate) is a 400; refusing our credentials (401, 403) or failing stays a 502', async t => {
+  const { emu, remove } = await setup(t, stepUp)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  emu.seedAuthenticator(ALICE, email)
+  const rejected = { status: 400, code: 'FST_AUTHSIGNAL_CHALLENGE_TOKEN_REJECTED' }
+  const ours = { status: 502, code: 'FST_AUTHSIGNAL_UPSTREAM_ERROR' }
+
+  for (const [upstream, expected] of [[400, rejected], [404, rejected], [422, rejected], [401, ours], [403, ours], [500, ours]] as const) {
+    emu.setFault({ kind: 'status', status: upstream }, { path: /^\/v1\/validate$/, times: 1 })
+    const res = await remove(phone.userAuthenticatorId, 'not-a-token')
+    t.same({ status: res.status, code: res.body.code }, expected, `Authsignal's ${upstream}`)
+  }
+  t.equal(emu.authenticators(ALICE).length, 2)
+  t.equal(deletes(emu), 0, 'no DELETE upstream')
+})
+
+t.test('a delete Authsignal answers 404 (removed elsewhere since the list) is the client\'s 404, not a 502', async t => {
+  const { emu, remove } = await setup(t)
+  const phone = emu.seedAuthenticator(ALICE, sms)
+  emu.seedAuthenticator(ALICE, email)
+  emu.setFault({ kind: 'status', status: 404 }, { path: /\/authenticators\/[^/]+$/, times: 1 })
+
+  const res = await remove(phone.userAuthenticatorId)
+
+  t.equal(res.status, 404)
+  t.equal(res.body.code, 'FST_AUTHSIGNAL_AUTHENTICATOR_NOT_FOUND')
 })

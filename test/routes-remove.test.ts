@@ -181,6 +181,26 @@ t.test('two parallel deletes of the user\'s last two authenticators: exactly one
   t.equal(emu.requests.filter(r => r.method === 'DELETE').length, 1, 'one DELETE upstream')
 })
 
+t.test('a delete that timed out (504) keeps the user\'s lock: the next removal cannot pass the last-one rule on the list the late delete shrinks', async t => {
+  const emu = await emulatorFor(t)
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu, { timeoutMs: 300 }) })
+  const first = emu.seedAuthenticator(ALICE, sms)
+  const second = emu.seedAuthenticator(ALICE, email)
+  // Authsignal gets the DELETE and carries it out, but answers only after our deadline.
+  emu.setFault({ kind: 'latency', ms: 600 }, { path: /\/authenticators\/[^/]+$/, times: 1 })
+  const headers = bearer(issuer.mint({ sub: ALICE }))
+
+  const timedOut = await app.inject({ method: 'DELETE', url: `/authenticators/${first.userAuthenticatorId}`, headers })
+  const next = await app.inject({ method: 'DELETE', url: `/authenticators/${second.userAuthenticatorId}`, headers })
+  while (emu.authenticators(ALICE).some(a => a.userAuthenticatorId === first.userAuthenticatorId)) await new Promise(resolve => setTimeout(resolve, 10))
+
+  t.equal(timedOut.statusCode, 504)
+  t.equal(timedOut.json().code, 'FST_AUTHSIGNAL_TIMEOUT')
+  t.equal(next.statusCode, 409, 'judged on the list without the late-deleted one')
+  t.same(emu.authenticators(ALICE).map(a => a.userAuthenticatorId), [second.userAuthenticatorId], 'the user keeps a factor')
+  t.equal(emu.requests.filter(r => r.method === 'DELETE').length, 1, 'one DELETE upstream')
+})
+
 t.test('parallel deletes for different users do not wait on each other\'s outcome', async t => {
   const emu = await emulatorFor(t)
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu) })
@@ -257,7 +277,7 @@ t.test('requireChallenge: challenge tokens of another user, another action, not 
   const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu), routes: { remove: { requireChallenge: true } } })
   const target = emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
-  // An enrolment token: track for an enrolled user leaves the action in CHALLENGE_REQUIRED.
+  // An enrolment token: its action was tracked (ALLOW, no rules) but no challenge was completed with it.
   const enrolment = (await app.inject({ method: 'POST', url: '/authenticators/token', headers: bearer(issuer.mint({ sub: ALICE })) })).json().authsignalToken as string
 
   const tokens: Record<string, string> = {

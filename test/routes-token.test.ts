@@ -17,7 +17,8 @@ t.test('POST /authenticators/token answers an Authsignal token for the signed-in
   t.equal(res.statusCode, 200)
   const { authsignalToken } = res.json()
   t.type(authsignalToken, 'string')
-  t.same(Object.keys(res.json()), ['authsignalToken'], 'nothing but the token')
+  t.same(Object.keys(res.json()), ['authsignalToken', 'challengeRequired'], 'the token and whether a challenge comes first, nothing more')
+  t.equal(res.json().challengeRequired, false, 'a fresh sign-in of a user without authenticators')
   t.match(payloadOf(authsignalToken), { sub: ALICE, action: 'addAuthenticator', scope: 'add:authenticators' }, 'the token is for this user, action and scope')
 })
 

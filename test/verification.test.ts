@@ -76,6 +76,7 @@ t.test('claims of the wrong type are refused', async t => {
   const app = await buildApp(t, issuer)
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>?]> = [
     ['exp as a string', { exp: String(now() + 60) }],
+    ['nbf as a string', { nbf: String(now() - 60) }],
     ['iat as a string', { iat: 'yesterday' }],
     ['empty sub', { sub: '' }],
     ['groups as a string', { 'cognito:groups': 'admins' }],
@@ -89,8 +90,24 @@ t.test('claims of the wrong type are refused', async t => {
     t.equal(res.json().code, 'FST_COGNITO_TOKEN_CLAIMS', `${name}: code`)
   }
   const crit = await app.inject({ url: '/me', headers: bearer(issuer.mint({ header: { crit: ['exp'] } })) })
-  t.equal(crit.statusCode, 401, 'a crit header fast-jwt refuses is a 401, not a 500')
+  t.equal(crit.statusCode, 401, 'a crit header (no extension is understood) is a 401, not a 500')
   t.equal(crit.json().code, 'FST_COGNITO_TOKEN_MALFORMED')
+  // A date claim given as a list is a malformed token (as fast-jwt judged it), whatever its value.
+  for (const claim of ['exp', 'nbf']) {
+    const listed = await app.inject({ url: '/me', headers: bearer(issuer.mint({ claims: { [claim]: [now() + 60] } })) })
+    t.equal(listed.json().code, 'FST_COGNITO_TOKEN_MALFORMED', `${claim} as a list`)
+  }
+})
+
+t.test('a payload outside the base64url alphabet is malformed, before its signature is checked', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer)
+  const [h, p, s] = issuer.mint().split('.') as [string, string, string]
+  // Buffer's decoder would skip these characters: the token must be refused, not read leniently.
+  for (const payload of [`${p}=`, `+${p.slice(1)}`, `${p.slice(0, 8)} ${p.slice(8)}`]) {
+    const res = await app.inject({ url: '/me', headers: bearer(`${h}.${payload}.${s}`) })
+    t.equal(res.json().code, 'FST_COGNITO_TOKEN_MALFORMED', JSON.stringify(payload.slice(0, 10)))
+  }
 })
 
 t.test('a repeated token is served from the cache, and only until its exp', async t => {

@@ -52,11 +52,21 @@ function describe (result) {
   return `${result.status} ${result.data?.code ?? ''}: ${result.data?.message ?? ''}`
 }
 
-// An Authsignal token for the signed-in user from the plugin (POST /authenticators/token), or undefined.
-async function enrolmentToken (statusId) {
+// An Authsignal token that may enrol `what` for the signed-in user, or undefined. POST /authenticators/token
+// answers `challengeRequired` when the sign-in is older than the plugin's freshSignInSec and the user has an
+// authenticator: the user first completes a challenge with one of them (the panel under "Your authenticators"),
+// and the token its verify answers is the one that may enrol.
+async function enrolmentToken (statusId, what) {
   const token = await api('POST', `${routes}/token`)
-  if (!token.ok) show(statusId, `No Authsignal token: ${describe(token)}`, false)
-  return token.ok ? token.data.authsignalToken : undefined
+  if (!token.ok) {
+    show(statusId, `No Authsignal token: ${describe(token)}`, false)
+    return undefined
+  }
+  if (!token.data.challengeRequired) return token.data.authsignalToken
+  show(statusId, 'challengeRequired: your sign-in is not recent, so prove it is you with a factor you already have first (below).', true)
+  const verified = await new Promise((resolve) => openChallenge(token.data.authsignalToken, `Add ${what}: prove it is you with a factor you already have.`, resolve))
+  if (verified === undefined) show(statusId, 'Not enrolled: the challenge was not completed.', false)
+  return verified
 }
 
 // Dev only: the code the emulator "sent" (GET /dev/last-otp), shown in the box `id`.
@@ -112,7 +122,7 @@ $('enrol-form').email.value = config.email
 $('enrol-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   const email = $('enrol-form').email.value
-  const token = await enrolmentToken('enrol-status')
+  const token = await enrolmentToken('enrol-status', 'an email OTP authenticator')
   if (token === undefined) return
   authsignal.setToken(token)
   const enrolled = await sdk('authsignal.email.enroll({ email })', () => authsignal.email.enroll({ email }), 'code sent')
@@ -147,7 +157,7 @@ if (/^[\d.]+$|^\[/.test(location.hostname)) {
   show('passkey-status', `Passkeys need a domain: open this page at http://localhost:${location.port}/`, false)
 }
 $('create-passkey').addEventListener('click', async () => {
-  const token = await enrolmentToken('passkey-status')
+  const token = await enrolmentToken('passkey-status', 'a passkey')
   if (token === undefined) return
   const created = await sdk('authsignal.passkey.signUp({ token })', () => authsignal.passkey.signUp({ token }), 'passkey created')
   if (!created.ok) return show('passkey-status', `No passkey: ${created.why}`, false)
@@ -158,7 +168,7 @@ $('create-passkey').addEventListener('click', async () => {
 
 // 4. Enrol an authenticator app: the secret (and its otpauth URI) to add to the app, then a code from it.
 $('enrol-totp').addEventListener('click', async () => {
-  const token = await enrolmentToken('totp-status')
+  const token = await enrolmentToken('totp-status', 'an authenticator app')
   if (token === undefined) return
   authsignal.setToken(token)
   const enrolled = await sdk('authsignal.totp.enroll()', () => authsignal.totp.enroll(), 'secret issued')
@@ -225,11 +235,12 @@ async function refresh () {
   return result.data
 }
 
-// The removal under way: the authenticator, the step-up token, and the factor picked to complete its challenge.
-let removal
+// The challenge under way (a removal's step-up, or the one an enrolment needs first): its token, the factor
+// picked to complete it, and what to do with the token its verify answers (undefined: cancelled).
+let challenge
 
 function closeStepUp () {
-  removal = undefined
+  challenge = undefined
   $('stepup').hidden = true
   $('stepup-dev-otp').hidden = true
   $('stepup-form').hidden = true
@@ -237,28 +248,42 @@ function closeStepUp () {
   show('stepup-status', '', true)
 }
 
-async function startRemoval (a) {
+function openChallenge (token, title, done) {
   closeStepUp()
-  const challenge = await api('POST', `${routes}/challenge-token`)
-  if (!challenge.ok) return show('remove-status', `No step-up token: ${describe(challenge)}`, false)
-  removal = { a, token: challenge.data.authsignalToken }
-  authsignal.setToken(removal.token)
+  challenge = { token, done }
+  authsignal.setToken(token)
   const methods = new Set(listed.map((x) => x.verificationMethod))
   $('stepup-email').hidden = !methods.has('EMAIL_OTP')
   $('stepup-totp').hidden = !methods.has('AUTHENTICATOR_APP')
   $('stepup-passkey').hidden = !methods.has('PASSKEY')
-  $('stepup-title').textContent = `Remove ${a.verificationMethod} ${detail(a)}: prove it is you with another factor.`
-  show('stepup-status', 'Pick the factor to complete the step-up challenge with.', true)
+  $('stepup-title').textContent = title
+  show('stepup-status', 'Pick the factor to complete the challenge with.', true)
   $('stepup').hidden = false
+  $('stepup').scrollIntoView({ block: 'center' })
 }
 
-$('stepup-cancel').addEventListener('click', () => closeStepUp())
+// The token the verify answered goes to whoever opened the challenge.
+async function challengeDone (verifiedToken) {
+  const { done } = challenge
+  closeStepUp()
+  await done(verifiedToken)
+}
+
+async function startRemoval (a) {
+  closeStepUp()
+  const stepUp = await api('POST', `${routes}/challenge-token`)
+  if (!stepUp.ok) return show('remove-status', `No step-up token: ${describe(stepUp)}`, false)
+  openChallenge(stepUp.data.authsignalToken, `Remove ${a.verificationMethod} ${detail(a)}: prove it is you with another factor.`,
+    async (verifiedToken) => { if (verifiedToken !== undefined) await finishRemoval(a, verifiedToken) })
+}
+
+$('stepup-cancel').addEventListener('click', () => challengeDone(undefined))
 
 $('stepup-email').addEventListener('click', async () => {
   const sent = await sdk('authsignal.email.challenge()', () => authsignal.email.challenge(), 'code sent')
   if (!sent.ok) return show('stepup-status', `No code sent: ${sent.why}`, false)
-  removal.verify = (code) => authsignal.email.verify({ code })
-  removal.label = 'authsignal.email.verify({ code })'
+  challenge.verify = (code) => authsignal.email.verify({ code })
+  challenge.label = 'authsignal.email.verify({ code })'
   show('stepup-status', 'A code was sent to your email address: enter it.', true)
   await showDevOtp('stepup-dev-otp', 'stepup-otp-code', 'your address')
   $('stepup-form').hidden = false
@@ -266,8 +291,8 @@ $('stepup-email').addEventListener('click', async () => {
 })
 
 $('stepup-totp').addEventListener('click', () => {
-  removal.verify = (code) => authsignal.totp.verify({ code })
-  removal.label = 'authsignal.totp.verify({ code })'
+  challenge.verify = (code) => authsignal.totp.verify({ code })
+  challenge.label = 'authsignal.totp.verify({ code })'
   show('stepup-status', 'Enter the code your authenticator app shows.', true)
   $('stepup-dev-otp').hidden = true
   $('stepup-form').hidden = false
@@ -277,22 +302,20 @@ $('stepup-totp').addEventListener('click', () => {
 $('stepup-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   const code = $('stepup-form').code.value.trim()
-  const verified = await sdk(removal.label, () => removal.verify(code), 'verified')
+  const verified = await sdk(challenge.label, () => challenge.verify(code), 'verified')
   if (!verified.ok) return show('stepup-status', `Not verified: ${verified.why}`, false)
-  await finishRemoval(verified.data.token)
+  await challengeDone(verified.data.token)
 })
 
 $('stepup-passkey').addEventListener('click', async () => {
-  const { token } = removal
+  const { token } = challenge
   const signedIn = await sdk('authsignal.passkey.signIn({ token })', () => authsignal.passkey.signIn({ token }), 'verified')
   if (!signedIn.ok) return show('stepup-status', `Not verified: ${signedIn.why}`, false)
-  await finishRemoval(signedIn.data.token)
+  await challengeDone(signedIn.data.token)
 })
 
 // The DELETE with the completed challenge's token; after a passkey, the browser is told which ones remain.
-async function finishRemoval (token) {
-  const { a } = removal
-  closeStepUp()
+async function finishRemoval (a, token) {
   const result = await api('DELETE', `${routes}/${encodeURIComponent(a.userAuthenticatorId)}`, undefined, { 'x-authsignal-token': token })
   if (result.status === 204) show('remove-status', `204: removed ${a.verificationMethod} ${a.userAuthenticatorId}`, true)
   else show('remove-status', `${describe(result)}`, false)

@@ -3,7 +3,8 @@
 // down) and the error mapping. Routes call these methods and nothing below them.
 import { UserActionState, type Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
-import { UpstreamBadResponseError } from '../errors.js'
+import { ActionBlockedError, UpstreamBadResponseError } from '../errors.js'
+import { isRecord } from '../guards.js'
 import { withDeadline } from './client.js'
 import { verifyWebhook } from './webhook-signature.js'
 
@@ -45,15 +46,22 @@ export interface ChallengeResult {
   verificationMethod?: string
 }
 
+/** What a track answer must hold: a token, a URL, whether the user has an authenticator, and one of the outcomes track gives. */
+interface TrackAnswer { token: string, url: string, isEnrolled: boolean, state: string }
+
+// Track's rule outcomes; CHALLENGE_SUCCEEDED and the review results belong to later states of an action.
+const TRACK_STATES: readonly string[] = [UserActionState.ALLOW, UserActionState.CHALLENGE_REQUIRED, UserActionState.BLOCK, UserActionState.REVIEW_REQUIRED]
+
+/** Why an enrolment token carries the scope or not: the audit line says it. */
+export type EnrolmentReason = 'fresh sign-in' | 'first enrolment' | 'enrolled, sign-in not fresh' | 'rule CHALLENGE_REQUIRED'
+
+export interface EnrolmentToken { token: string, scoped: boolean, challengeRequired: boolean, reason: EnrolmentReason }
+
 /** Request context passed on to Authsignal's risk rules with each tracked action. */
 export interface TrackContext { ipAddress: string, userAgent: string | undefined }
 
 /** The string fields of an authenticator the plugin reads (each may be absent or null). */
 export const OPTIONAL_STRINGS = ['verifiedAt', 'lastVerifiedAt', 'email', 'phoneNumber', 'displayName'] as const
-
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
-}
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
@@ -74,6 +82,10 @@ function isAuthenticator (a: unknown): a is UpstreamAuthenticator {
     (a.webauthnCredential === undefined || a.webauthnCredential === null || isWebauthnCredential(a.webauthnCredential))
 }
 
+function isTrackAnswer (a: unknown): a is TrackAnswer {
+  return isRecord(a) && nonEmpty(a.token) && nonEmpty(a.url) && typeof a.isEnrolled === 'boolean' && typeof a.state === 'string' && TRACK_STATES.includes(a.state)
+}
+
 function isUserAction (a: unknown): a is UserAction {
   return isRecord(a) && typeof a.idempotencyKey === 'string' && absentOr(a.verificationMethod, 'string') && absentOr(a.verifiedByAuthenticatorId, 'string')
 }
@@ -89,7 +101,7 @@ function segment (id: string): string {
 }
 
 /** The outcome of the last call to Authsignal, for health checks: they read it instead of calling upstream. */
-export interface LastCall { at: string, operation: string, ok: boolean, code?: string }
+export interface LastCall { at: string, operation: string, ok: boolean, code?: string, error?: string }
 
 export class AuthsignalApi {
   private last: LastCall | undefined
@@ -106,31 +118,47 @@ export class AuthsignalApi {
       this.last = { at: new Date().toISOString(), operation, ok: true }
       return answer
     } catch (err) {
-      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code }
+      // Our own error (withDeadline maps every failure): its message names the cause and never carries a secret.
+      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code, error: (err as FastifyError).message }
       throw err
     }
   }
 
-  /** Tracks `action` with the `add:authenticators`-style scope: the token lets a client SDK enrol an authenticator. */
-  async enrolmentToken (userId: string, action: string, scope: string, context: TrackContext): Promise<string> {
-    return await this.trackedToken(userId, action, { scope, ...context })
+  /**
+   * Strong binding (DESIGN.md "Binding"): the token that lets a client SDK enrol an authenticator. A `fresh`
+   * sign-in tracks `action` with `scope`; an older one tracks it without, and the client must first complete a
+   * challenge with one of the user's authenticators when the user has any. One track call: its answer says
+   * `isEnrolled`, so no user lookup is needed first, and a token without the scope still enrols a user's first
+   * authenticator (Authsignal's rule), so the unscoped track is right before we know. A second track only when
+   * Authsignal's rules answer CHALLENGE_REQUIRED to the scoped one (rare): that token must not reach the client.
+   */
+  async enrolmentToken (userId: string, action: string, scope: string, fresh: boolean, context: TrackContext): Promise<EnrolmentToken> {
+    if (fresh) {
+      const scoped = await this.track(userId, action, { scope, ...context })
+      if (scoped.state !== UserActionState.CHALLENGE_REQUIRED) return { token: scoped.token, scoped: true, challengeRequired: false, reason: 'fresh sign-in' }
+    }
+    const plain = await this.track(userId, action, { ...context })
+    if (plain.state === UserActionState.CHALLENGE_REQUIRED) return { token: plain.token, scoped: false, challengeRequired: true, reason: 'rule CHALLENGE_REQUIRED' }
+    return { token: plain.token, scoped: false, challengeRequired: plain.isEnrolled, reason: plain.isEnrolled ? 'enrolled, sign-in not fresh' : 'first enrolment' }
   }
 
   /** Tracks `action` with no scope: the token lets a client SDK complete a challenge for that action (step-up). */
   async challengeToken (userId: string, action: string, context: TrackContext): Promise<string> {
-    return await this.trackedToken(userId, action, { ...context })
-  }
-
-  private async trackedToken (userId: string, action: string, attributes: Record<string, unknown>): Promise<string> {
-    const answer = await this.call('track', client => client.track({ userId: segment(userId), action, attributes }))
-    return expect(answer, 'track', (a): a is { token: string } => isRecord(a) && nonEmpty(a.token)).token
+    return (await this.track(userId, action, { ...context })).token
   }
 
   /** Tracks `action` in settings mode: the URL opens Authsignal's pre-built UI to manage authenticators. */
   async prebuiltUiUrl (userId: string, action: string, redirectUrl: string | undefined, context: TrackContext): Promise<string> {
     const attributes = { redirectToSettings: true, ...(redirectUrl !== undefined && { redirectUrl }), ...context }
+    return (await this.track(userId, action, attributes)).url
+  }
+
+  /** Every track answer carries a rule outcome: BLOCK and REVIEW_REQUIRED are a 403, never a token or a URL. */
+  private async track (userId: string, action: string, attributes: Record<string, unknown>): Promise<TrackAnswer> {
     const answer = await this.call('track', client => client.track({ userId: segment(userId), action, attributes }))
-    return expect(answer, 'track', (a): a is { url: string } => isRecord(a) && nonEmpty(a.url)).url
+    const tracked = expect(answer, 'track', isTrackAnswer)
+    if (tracked.state === UserActionState.BLOCK || tracked.state === UserActionState.REVIEW_REQUIRED) throw new ActionBlockedError(tracked.state)
+    return tracked
   }
 
   async listAuthenticators (userId: string): Promise<UpstreamAuthenticator[]> {

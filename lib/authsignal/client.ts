@@ -19,9 +19,11 @@ import { dirname, join } from 'node:path'
 import { Authsignal } from '@authsignal/node'
 import type { FastifyError } from '@fastify/error'
 import {
-  UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamTimeoutError, UpstreamUnreachableError
+  AuthenticatorNotFoundError, ChallengeTokenRejectedError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError,
+  UpstreamTimeoutError, UpstreamUnreachableError
 } from '../errors.js'
 import { withTimeout } from '../deadline.js'
+import { describeNetworkFailure } from '../network-failure.js'
 
 /** Larger Authsignal answers are refused: a user's authenticator list is a few KiB. */
 export const MAX_UPSTREAM_BYTES = 1024 * 1024
@@ -35,7 +37,7 @@ export function sdkVersion (): string {
 const BAD_BODY = 'authsignal-cognito: unexpected upstream body'
 const callSignal = new AsyncLocalStorage<AbortSignal>()
 
-interface UpstreamFailure { message?: unknown, axiosError?: { response?: { status?: number } } }
+interface UpstreamFailure { message?: unknown, code?: unknown, cause?: unknown, axiosError?: { response?: { status?: number } } }
 type SdkInternals = { getRequestConfig?: () => Record<string, unknown> }
 
 /** Builds our own SDK instance, whose every request carries the current call's signal and no retries. */
@@ -86,6 +88,26 @@ export async function withDeadline<T> (client: Authsignal, timeoutMs: number, op
   })
 }
 
+/**
+ * True when a failed call may still have been carried out by Authsignal: no answer came (our deadline, or the
+ * connection failed), so a delete may land later. An error answer is Authsignal's word that it did nothing.
+ */
+export function outcomeUnknown (err: unknown): boolean {
+  return err instanceof UpstreamTimeoutError || err instanceof UpstreamUnreachableError
+}
+
+/**
+ * Authsignal statuses whose cause lies with what the request sent, per operation: a 4xx for the client, not a
+ * 502 that pages the on-call. Any other status stays a 5xx. 401 and 403 are never listed: Authsignal answers
+ * them for our secret or tenant, which is ours to fix, and the status alone cannot say whose fault it is.
+ */
+const REQUEST_FAULTS: Record<string, (status: number) => FastifyError | undefined> = {
+  // The token is the client's own x-authsignal-token: a malformed or unknown one is refused for what it is.
+  validateChallenge: status => [400, 404, 422].includes(status) ? new ChallengeTokenRejectedError(status) : undefined,
+  // The id was in the user's list an instant before: gone since (removed elsewhere), as the 404 says.
+  deleteAuthenticator: status => status === 404 ? new AuthenticatorNotFoundError() : undefined
+}
+
 /** An SDK failure as one of our errors. Deliberately drops the SDK error: it carries the API secret. */
 export function toUpstreamError (thrown: unknown, operation: string): FastifyError {
   // The SDK rejects with an AuthsignalError; a host-supplied client may reject with anything.
@@ -93,10 +115,13 @@ export function toUpstreamError (thrown: unknown, operation: string): FastifyErr
   const message = typeof err.message === 'string' ? err.message : ''
   const status = err.axiosError?.response?.status ?? statusFromMessage(message)
   if (status === 429) return new UpstreamRateLimitedError()
+  const requestFault = status === undefined ? undefined : REQUEST_FAULTS[operation]?.(status)
+  if (requestFault !== undefined) return requestFault
   if (status !== undefined) return new UpstreamError(`${operation}: HTTP ${status}`)
   if (message.includes(BAD_BODY)) return new UpstreamBadResponseError(`${operation}: not JSON`)
   if (message.includes('maxContentLength')) return new UpstreamBadResponseError(`${operation}: larger than ${MAX_UPSTREAM_BYTES} bytes`)
-  return new UpstreamUnreachableError(operation)
+  // No answer at all: the log line and authenticatorsStatus() name why (refused, DNS, TLS, reset).
+  return new UpstreamUnreachableError(`${operation}: ${describeNetworkFailure(err)}`)
 }
 
 // With an empty error body the SDK keeps only axios's message, "Request failed with status code 429".

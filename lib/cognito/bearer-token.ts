@@ -1,7 +1,8 @@
 // Reads the bearer token from the request, strictly: exactly one Authorization header holding
-// "Bearer <JWS compact serialisation>", bounded in size, before any decoding or key lookup; and the two
-// unverified parts read before verification: the header's `kid` (after judging its `alg`), and the `iss`
-// that chooses the pool.
+// "Bearer <JWS compact serialisation>", bounded in size, before any decoding or key lookup; then the token
+// split and decoded for verifier.ts: the header's `kid` (after judging its `alg`), the payload whose `iss`
+// chooses the pool, and the RS256 signature check on the pool's key.
+import { verify, type KeyObject } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { BadAuthorizationHeaderError, NoTokenError, TokenAlgorithmError, TokenMalformedError, TokenUnknownKeyError } from '../errors.js'
 
@@ -31,19 +32,55 @@ export function readBearerToken (request: FastifyRequest): string {
 }
 
 /**
- * Three non-empty segments; the header (read before any key lookup) and the signature (which fast-jwt
- * decodes leniently) must be base64url. fast-jwt's decoder checks the payload's alphabet, so it is not
- * scanned twice. Returns the header segment.
+ * A bearer token split once, each segment decoded at most once: the header (judged before any key lookup)
+ * at construction, the payload when the pool is chosen or before the signature check, whichever is first.
  */
-export function headerSegment (token: string): string {
-  const first = token.indexOf('.')
-  const last = token.lastIndexOf('.')
-  if (first <= 0 || last === first || last === token.length - 1 || token.indexOf('.', first + 1) !== last) {
-    throw new TokenMalformedError('expected three base64url segments')
+export class UnverifiedToken {
+  readonly header: Record<string, unknown>
+  /** The header's `kid`, after its `alg` is judged. */
+  readonly kid: string
+  private readonly first: number
+  private readonly last: number
+  private claims: Record<string, unknown> | undefined
+
+  /**
+   * Three non-empty base64url segments (the payload's alphabet is checked when it is decoded). `none`, HS*
+   * and any `alg` but RS256 are refused before any key lookup. The key will come from the token's pool's JWKS
+   * only: `jku`, `x5u` and `jwk` are never read.
+   */
+  constructor (readonly token: string) {
+    const first = token.indexOf('.')
+    const last = token.lastIndexOf('.')
+    if (first <= 0 || last === first || last === token.length - 1 || token.indexOf('.', first + 1) !== last) {
+      throw new TokenMalformedError('expected three base64url segments')
+    }
+    const header = token.slice(0, first)
+    if (!BASE64URL.test(header) || !BASE64URL.test(token.slice(last + 1))) throw new TokenMalformedError('expected three base64url segments')
+    this.first = first
+    this.last = last
+    this.header = decodeSegment(header, 'header')
+    const { alg, kid } = this.header
+    if (alg !== 'RS256') throw new TokenAlgorithmError()
+    if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
+    this.kid = kid
   }
-  const header = token.slice(0, first)
-  if (!BASE64URL.test(header) || !BASE64URL.test(token.slice(last + 1))) throw new TokenMalformedError('expected three base64url segments')
-  return header
+
+  /** The unverified claims: a JSON object (not an array), from a strictly base64url segment. */
+  get payload (): Record<string, unknown> {
+    if (this.claims === undefined) {
+      const segment = this.token.slice(this.first + 1, this.last)
+      if (!BASE64URL.test(segment)) throw new TokenMalformedError('expected three base64url segments')
+      const claims = decodeSegment(segment, 'payload')
+      if (Array.isArray(claims)) throw new TokenMalformedError('payload is not a JSON object')
+      this.claims = claims
+    }
+    return this.claims
+  }
+
+  /** The RS256 signature over the first two segments (ASCII, checked above, so latin1 is their UTF-8). */
+  signedBy (key: KeyObject): boolean {
+    return verify('RSA-SHA256', Buffer.from(this.token.slice(0, this.last), 'latin1'), key, Buffer.from(this.token.slice(this.last + 1), 'base64url'))
+  }
 }
 
 function decodeSegment (segment: string, what: string): Record<string, unknown> {
@@ -57,18 +94,7 @@ function decodeSegment (segment: string, what: string): Record<string, unknown> 
   return value as Record<string, unknown>
 }
 
-/**
- * The token's `kid`, after its header is judged: `none`, HS* and any `alg` but RS256 are refused before any
- * key lookup. The key will come from the token's pool's JWKS only: `jku`, `x5u` and `jwk` are never read.
- */
-export function keyIdOf (token: string): string {
-  const { alg, kid } = decodeSegment(headerSegment(token), 'header')
-  if (alg !== 'RS256') throw new TokenAlgorithmError()
-  if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
-  return kid
-}
-
-/** The token's unverified `iss`: used only to choose which pool's keys may verify it. */
+/** A token's unverified `iss`, for a log line about a refused issuer (its payload has been decoded before). */
 export function issuerOf (token: string): unknown {
   return decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'payload').iss
 }

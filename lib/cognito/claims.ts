@@ -1,9 +1,10 @@
-// The Cognito-specific claim checks, made after the signature and `exp`/`nbf` are verified
+// The claim checks, made after the signature is verified: `nbf` and `exp` with the clock tolerance (as the
+// JWT libraries judge them: at the edge, a token is still valid), then the Cognito-specific ones
 // (aws-jwt-verify's rules: exact `iss`, `token_use` as configured, `client_id` or `aud` allowed, `exp` required).
 import {
-  TokenClaimsError, TokenClientError, TokenIssuerError, TokenNotYetValidError, TokenUseError
+  TokenClaimsError, TokenClientError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError, TokenUseError
 } from '../errors.js'
-import type { ResolvedPool, TokenUse } from '../options/index.js'
+import type { ResolvedPool, TokenUse } from '../options/types.js'
 
 /**
  * The verified claims of a Cognito access or ID token (`request.user`): frozen, shared by the requests that
@@ -37,8 +38,21 @@ function describeUse (use: unknown): string {
   return typeof use === 'string' && TOKEN_NAMES[use] !== undefined ? `an ${TOKEN_NAMES[use]} token` : 'a token without a valid token_use'
 }
 
-/** Checks the claims fast-jwt does not: returns the payload, whose claims are now known to be as `CognitoClaims` says. */
+/** A NumericDate claim, when present, is one number (a list is a malformed token, as fast-jwt judged it). */
+function dateClaim (payload: Record<string, unknown>, name: 'nbf' | 'exp'): number | undefined {
+  const value = payload[name]
+  if (value === undefined) return undefined
+  if (Array.isArray(value)) throw new TokenMalformedError(`${name} is a list`)
+  if (typeof value !== 'number') throw new TokenClaimsError(`${name} must be a number`)
+  return value
+}
+
+/** Checks the claims of a token whose signature is verified: returns the payload, whose claims are now known to be as `CognitoClaims` says. */
 export function assertCognitoClaims (payload: Record<string, unknown>, options: ResolvedPool, now = Date.now()): Record<string, unknown> {
+  const nbf = dateClaim(payload, 'nbf')
+  if (nbf !== undefined && now < nbf * 1000 - options.clockToleranceMs) throw new TokenNotYetValidError('nbf is in the future')
+  const exp = dateClaim(payload, 'exp')
+  if (exp !== undefined && now > exp * 1000 + options.clockToleranceMs) throw new TokenExpiredError()
   if (typeof payload.iss !== 'string' || !options.issuers.includes(payload.iss)) throw new TokenIssuerError()
   if (typeof payload.exp !== 'number') throw new TokenClaimsError('exp is required')
   if (payload.iat !== undefined && typeof payload.iat !== 'number') throw new TokenClaimsError('iat must be a number')

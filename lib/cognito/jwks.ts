@@ -10,11 +10,12 @@
 //   carries an AbortSignal that really ends it;
 // - it parses the body before it checks the status, and its errors reach clients as 500 through
 //   @fastify/jwt: here a 5xx, a non-JSON or empty answer is a JwksUnavailableError (503);
-// - its README pattern converts JWK to PEM on every request: here each key is converted once per fetch,
-//   and the verifier keeps one ready key object per key (verifier.ts).
-import { createPublicKey } from 'node:crypto'
+// - its README pattern converts JWK to PEM on every request: here each key becomes a KeyObject once per
+//   fetch, which verifier.ts verifies with directly.
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { JwksUnavailableError, TokenUnknownKeyError } from '../errors.js'
 import { withTimeout } from '../deadline.js'
+import { describeErrorCode } from '../network-failure.js'
 
 export interface JwksKeyStoreOptions {
   jwksUri: string
@@ -27,8 +28,8 @@ const MAX_JWKS_BYTES = 256 * 1024
 
 interface Jwk { kid?: unknown, kty?: unknown, use?: unknown, alg?: unknown }
 
-/** One signing key of the pool. The object lives until a refetch replaces the set: verifiers can be cached on it. */
-export interface PoolKey { readonly kid: string, readonly pem: string }
+/** One signing key of the pool, parsed once: `crypto.verify` takes the KeyObject as it is. */
+export interface PoolKey { readonly kid: string, readonly key: KeyObject }
 
 /** What a health check may read of a key store (`app.authenticatorsStatus()`). */
 export interface KeyStoreStatus {
@@ -141,24 +142,10 @@ export class JwksKeyStore {
 const STALE_CONNECTION = new Set(['ECONNRESET', 'UND_ERR_SOCKET'])
 
 // undici's fetch says only "fetch failed"; the reason is its cause's code.
-const CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'DNS lookup failed (no such host)',
-  EAI_AGAIN: 'DNS lookup failed (temporary)',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  UND_ERR_SOCKET: 'connection closed'
-}
-
 function describeFailure (err: Error): string {
   if (err.name === 'AbortError') return 'aborted (the plugin is closing)'
-  const cause = err.cause as { code?: unknown, message?: unknown } | undefined
-  const code = typeof cause?.code === 'string' ? cause.code : undefined
-  if (code === undefined) return `${err.name}: ${err.message}`
-  if (CAUSES[code] !== undefined) return `${CAUSES[code]} (${code})`
-  if (/CERT|TLS|SSL/.test(code)) return `TLS failed (${code})`
-  return code
+  const cause = err.cause as { code?: unknown } | undefined
+  return typeof cause?.code === 'string' ? describeErrorCode(cause.code) : `${err.name}: ${err.message}`
 }
 
 async function readBounded (response: Response): Promise<string> {
@@ -188,8 +175,7 @@ export function parseJwks (text: string): Map<string, PoolKey> {
     if (jwk.use !== undefined && jwk.use !== 'sig') continue
     if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue
     try {
-      const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' })
-      keys.set(jwk.kid, { kid: jwk.kid, pem: pem as string })
+      keys.set(jwk.kid, { kid: jwk.kid, key: createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }) })
     } catch {
       // One unusable key does not make the others unusable.
     }

@@ -4,7 +4,7 @@
 // three per-token identifiers Cognito adds for its own bookkeeping (`jti`, `origin_jti`, `event_id`) are
 // not kept: a host that needs one reads it from the (verified) bearer token itself.
 import type { CognitoClaims } from './claims.js'
-import type { ResolvedPool } from '../options/index.js'
+import type { ResolvedPool } from '../options/types.js'
 
 const POOL = Symbol('fastify-authsignal-cognito.pool')
 const DROPPED = new Set(['jti', 'origin_jti', 'event_id'])

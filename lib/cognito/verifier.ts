@@ -1,65 +1,40 @@
 // `app.authenticate`: verifies the Cognito bearer token of a request against the configured user pools
 // (keys from each pool's own JWKS only), and answers every bad token with a 401 and a stable code.
 //
-// The signature, `exp` and `nbf` are checked by fast-jwt, the verifier inside @fastify/jwt, called directly
-// with one verifier (holding a ready key object) per pool key: @fastify/jwt's `request.jwtVerify()` decodes
-// every token twice and merges its options per request, and its key callback cannot keep key objects.
-import { createVerifier, TokenError } from 'fast-jwt'
+// Hand-written JWS check (RS256 only: `crypto.verify` on the key's KeyObject, each segment decoded once,
+// then our own claim checks) rather than fast-jwt: its generic decoder, claim validators and per-call option
+// handling cost more than the RSA check they wrap (bench/README.md, row 5s), and every check it made for us
+// is one line here (alg, crit, nbf, exp).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyError } from '@fastify/error'
-import { issuerOf, keyIdOf, readBearerToken } from './bearer-token.js'
+import { readBearerToken, UnverifiedToken } from './bearer-token.js'
 import { IssuerMismatchLog } from './issuer-log.js'
 import { assertCognitoClaims } from './claims.js'
 import {
-  TokenClaimsError, TokenExpiredError, TokenIssuerError, TokenMalformedError, TokenNotYetValidError, TokenSignatureError, withChallenge
+  TokenIssuerError, TokenMalformedError, TokenSignatureError, withChallenge
 } from '../errors.js'
 import { settledWithin } from '../deadline.js'
 import { checkGates, hasGates } from './gates.js'
 import { JwksKeyStore, type KeyStoreStatus, type PoolKey } from './jwks.js'
-import type { ResolvedPool } from '../options/index.js'
+import type { AuthenticateHook } from '../decorators.js'
+import type { ResolvedPool } from '../options/types.js'
 import { VerifiedTokenCache } from './token-cache.js'
 import { poolOf, SharedValues, toVerifiedUser, type VerifiedUser } from './user.js'
 
-/**
- * Usable as an `onRequest`/`preHandler` hook (Fastify passes `done`) or awaited by hand
- * (`await app.authenticate(request, reply)`, no `done`: then it always returns a promise).
- */
-export type AuthenticateHook = (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
-
-type Verify = (token: string) => Record<string, unknown>
+export type { AuthenticateHook }
 
 /** How long `ready()` waits for the first JWKS fetch (Fastify fails an onReady hook after 10 s). */
 const PREWARM_WAIT_MS = 5000
 
-// fast-jwt's codes, as ours. Anything else it may throw is still a token we cannot trust: 401, never 500.
-const FAST_JWT_ERRORS: Record<string, (err: Error) => FastifyError> = {
-  [TokenError.codes.invalidSignature]: () => new TokenSignatureError(),
-  [TokenError.codes.expired]: () => new TokenExpiredError(),
-  [TokenError.codes.inactive]: () => new TokenNotYetValidError('nbf is in the future'),
-  [TokenError.codes.invalidClaimType]: (err) => new TokenClaimsError(err.message)
-}
-
-/** One configured pool at run time: its keys, its verifiers, the values its tokens share. */
+/** One configured pool at run time: its keys, the values its tokens share. */
 class PoolVerifier {
   readonly keyStore: JwksKeyStore
   readonly shared = new SharedValues()
   readonly gated: boolean
-  // One fast-jwt verifier per pool key, built once; dropped with the key when a refetch replaces the set.
-  private readonly verifiers = new WeakMap<PoolKey, Verify>()
 
   constructor (readonly pool: ResolvedPool) {
     this.keyStore = new JwksKeyStore({ jwksUri: pool.jwksUri, timeoutMs: pool.jwksTimeoutMs, penaltyMs: pool.jwksPenaltyMs })
     this.gated = hasGates(pool)
-  }
-
-  verifierFor (key: PoolKey): Verify {
-    let verify = this.verifiers.get(key)
-    if (verify === undefined) {
-      // Claims other than exp/nbf are checked in claims.ts, where each failure has its own code.
-      verify = createVerifier({ key: key.pem, algorithms: ['RS256'], clockTolerance: this.pool.clockToleranceMs, cache: false }) as Verify
-      this.verifiers.set(key, verify)
-    }
-    return verify
   }
 }
 
@@ -90,37 +65,37 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   fastify.addHook('onClose', async () => { for (const { keyStore } of verifiers) keyStore.close() })
 
   /** The pool whose issuer the token names: chosen before any key lookup, so a foreign issuer costs no fetch. */
-  function poolFor (token: string): PoolVerifier {
-    const iss = issuerOf(token)
+  function poolFor (token: UnverifiedToken): PoolVerifier {
+    const iss = token.payload.iss
     const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined
     if (verifier === undefined) throw new TokenIssuerError()
     return verifier
   }
 
-  function verifyWith (verifier: PoolVerifier, key: PoolKey, token: string, cacheKey: string | undefined): VerifiedUser {
-    let payload: Record<string, unknown>
-    try {
-      payload = verifier.verifierFor(key)(token)
-    } catch (err) {
-      const make = FAST_JWT_ERRORS[(err as TokenError).code]
-      throw make !== undefined ? make(err as Error) : new TokenMalformedError('rejected by the JWT verifier')
-    }
+  function verifyWith (verifier: PoolVerifier, key: PoolKey, token: UnverifiedToken, cacheKey: string | undefined): VerifiedUser {
+    // The payload is decoded (and a malformed one refused) before the signature is checked.
+    const payload = token.payload
+    if (!token.signedBy(key.key)) throw new TokenSignatureError()
+    // No extension is understood, so a token that lists one as critical is refused (RFC 7515 §4.1.11).
+    if (token.header.crit) throw new TokenMalformedError('crit header is not supported')
     const user = toVerifiedUser(assertCognitoClaims(payload, verifier.pool), verifier.pool, verifier.shared)
     if (verifier.pool.tokenCacheSize > 0) tokenCache.set(cacheKey, user)
     return user
   }
 
+  // Gates first: a token they refuse leaves no claims on the request, where another @fastify/auth strategy would find them.
   function accept (request: FastifyRequest, user: VerifiedUser): void {
+    if (gated) {
+      const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
+      if (verifier.gated) checkGates(user, verifier.pool)
+    }
     (request as unknown as Record<string, unknown>)[claimsKey] = user
-    if (!gated) return
-    const verifier = single ?? byPool.get(poolOf(user)) as PoolVerifier
-    if (verifier.gated) checkGates(user, verifier.pool)
   }
 
-  async function fetchKeyAndAccept (request: FastifyRequest, token: string, kid: string, verifier: PoolVerifier, cacheKey: string | undefined): Promise<void> {
+  async function fetchKeyAndAccept (request: FastifyRequest, token: UnverifiedToken, verifier: PoolVerifier, cacheKey: string | undefined): Promise<void> {
     // One pool: its issuer is checked after the signature, except before a JWKS fetch, which a foreign issuer must not cost.
     if (single !== undefined) poolFor(token)
-    accept(request, verifyWith(verifier, await verifier.keyStore.getKey(kid), token, cacheKey))
+    accept(request, verifyWith(verifier, await verifier.keyStore.getKey(token.kid), token, cacheKey))
   }
 
   // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
@@ -128,7 +103,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   function authenticate (request: FastifyRequest, _reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     let token: string | undefined
     let cacheKey: string | undefined
-    let kid = ''
+    let unverified: UnverifiedToken | undefined
     let verifier: PoolVerifier | undefined
     let user: VerifiedUser | undefined
     try {
@@ -136,10 +111,10 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       cacheKey = tokenCache.keyOf(token)
       user = tokenCache.get(cacheKey)
       if (user === undefined) {
-        kid = keyIdOf(token)
-        verifier = single ?? poolFor(token)
-        const key = verifier.keyStore.peek(kid)
-        if (key !== undefined) user = verifyWith(verifier, key, token, cacheKey)
+        unverified = new UnverifiedToken(token)
+        verifier = single ?? poolFor(unverified)
+        const key = verifier.keyStore.peek(unverified.kid)
+        if (key !== undefined) user = verifyWith(verifier, key, unverified, cacheKey)
       }
       if (user !== undefined) accept(request, user)
     } catch (err) {
@@ -152,7 +127,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
       done()
       return undefined
     }
-    const pending = fetchKeyAndAccept(request, token, kid, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => {
+    const pending = fetchKeyAndAccept(request, unverified as UnverifiedToken, verifier as PoolVerifier, cacheKey).catch((err: FastifyError) => {
       issuerLog.explain(err, token, request.log)
       return fail(err, undefined)
     })

@@ -16,13 +16,17 @@ export interface AuthenticatorChangeEvent {
   userAuthenticatorId: string
   /** When the change happened (ISO 8601): the removal, or the event's `createdAt` / `updatedAt` / `deletedAt`. */
   at: string
-  /** `'route'`: this plugin's DELETE removed it; `'webhook'`: Authsignal reported it. */
-  source: 'route' | 'webhook'
+  /** `'route'`: this plugin's DELETE removed it; `'webhook'`: Authsignal reported it; `'support'`: a support agent removed it. */
+  source: 'route' | 'webhook' | 'support'
   /** The id of the request that carried it (Fastify's `request.id`). */
   requestId: string
   /** The webhook event's id (source `'webhook'` only): the same for every delivery of one event. */
   eventId?: string
+  /** Who acted and why (source `'support'` only): the agent's Authsignal user id and the reason they gave. */
+  actor?: SupportActor
 }
+
+export interface SupportActor { userId: string, reason: string }
 
 export type AuthenticatorChangeHook = (change: AuthenticatorChangeEvent) => void | Promise<void>
 

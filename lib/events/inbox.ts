@@ -10,12 +10,18 @@
 // nothing. A failure of the work frees both keys and answers 5xx, so Authsignal's retry acts on it again.
 // A holder that dies loses both keys when their short lease runs out. The short lease outlives the work:
 // every call the work makes has a deadline (lib/routes/webhook.ts counts them).
+// The claim's lease ends after the done key's: the done key reaches the store after the claim (up to two store
+// bounds later), so with equal leases a redelivery after a crash could find the claim free but the event still
+// "done" and drop it. With the claim outliving it, that redelivery finds the claim held (409, delivered again).
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { reasonOf, retryLater, WebhookInProgressError, WebhookStoreUnavailableError } from '../errors.js'
-import { releaseLateAcquire, withinStoreBound, type LockStore } from '../stores/lock-store.js'
+import { retryLater, WebhookInProgressError, WebhookStoreUnavailableError } from '../errors.js'
+import { LEASE_MARGIN_MS, releaseLateAcquire, STORE_TIMEOUT_MS, storeCall, type LockStore } from '../stores/lock-store.js'
 
 export type InboxOutcome = 'acted' | 'duplicate'
+
+/** How much longer the claim is held than the done key: the two acquires' bounds, and clock differences between writers. */
+export const CLAIM_EXTRA_MS = 2 * STORE_TIMEOUT_MS + LEASE_MARGIN_MS
 
 export class EventInbox {
   constructor (private readonly store: LockStore, private readonly leaseMs: number, private readonly dedupeWindowMs: number) {}
@@ -24,9 +30,9 @@ export class EventInbox {
     const token = randomUUID()
     const claim = `webhook:claim:${eventId}`
     const done = `webhook:done:${eventId}`
-    if (!await this.acquire(claim, token, log)) throw retryLater(new WebhookInProgressError(), 30)
+    if (!await this.acquire(claim, token, this.leaseMs + CLAIM_EXTRA_MS, log)) throw retryLater(new WebhookInProgressError(), 30)
     try {
-      if (!await this.acquire(done, token, log)) return 'duplicate'
+      if (!await this.acquire(done, token, this.leaseMs, log)) return 'duplicate'
       try {
         await act()
       } catch (err) {
@@ -43,9 +49,9 @@ export class EventInbox {
     }
   }
 
-  private async acquire (key: string, token: string, log: FastifyBaseLogger): Promise<boolean> {
-    return await this.bounded('acquire', log, signal => this.store.acquire(key, token, this.leaseMs, signal)).catch(() => {
-      releaseLateAcquire(this.store, key, token, this.leaseMs)
+  private async acquire (key: string, token: string, leaseMs: number, log: FastifyBaseLogger): Promise<boolean> {
+    return await this.bounded('acquire', log, signal => this.store.acquire(key, token, leaseMs, signal)).catch(() => {
+      releaseLateAcquire(this.store, key, token, leaseMs)
       throw retryLater(new WebhookStoreUnavailableError(`the ${this.store.kind} store failed`))
     })
   }
@@ -55,9 +61,6 @@ export class EventInbox {
   }
 
   private async bounded<T> (operation: string, log: FastifyBaseLogger, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return await withinStoreBound(fn).catch((err: unknown) => {
-      log.error({ lockStore: this.store.kind, operation, reason: reasonOf(err) }, 'fastify-authsignal-cognito: the webhook event store failed')
-      throw err
-    })
+    return await storeCall(this.store, operation, log, 'fastify-authsignal-cognito: the webhook event store failed', fn)
   }
 }

@@ -3,6 +3,7 @@
 // `userAuthenticatorId`, `verificationMethod`, one of `createdAt` / `updatedAt` / `deletedAt`, and `email` or
 // `phoneNumber` for email and SMS authenticators. Other event types are acknowledged and ignored.
 import { WebhookBadEventError } from '../errors.js'
+import { isRecord } from '../guards.js'
 import type { AuthenticatorChangeEvent } from './change.js'
 
 const CHANGES = {
@@ -34,10 +35,6 @@ export interface WebhookEvent {
 
 const MAX_ID = 256
 const WHEN = { added: 'createdAt', updated: 'updatedAt', removed: 'deletedAt' } as const
-
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 const text = (value: unknown): value is string => typeof value === 'string' && value !== ''
 const optionalText = (value: unknown): string | undefined => text(value) ? value : undefined

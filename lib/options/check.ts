@@ -6,9 +6,7 @@ export function fail (name: string, expected: string): never {
   throw new InvalidOptionError(name, expected)
 }
 
-export function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isRecord as isObject } from '../guards.js'
 
 /**
  * Refuses keys that are not options: a misspelt gate (`requiredGroup`) must not silently turn it off.

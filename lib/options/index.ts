@@ -33,10 +33,10 @@ function resolveAuthsignal (value: unknown): ResolvedAuthsignalOptions {
 }
 
 function resolveOpenApi (value: unknown): ResolvedOpenApi {
-  if (value === undefined) return { securityScheme: undefined }
+  if (value === undefined) return { securityScheme: DEFAULTS.securityScheme }
   if (!isObject(value)) fail('openapi', 'expected an object')
   knownKeys(value, 'openapi', ['securityScheme'])
-  return { securityScheme: optionalString(value.securityScheme, 'openapi.securityScheme') }
+  return { securityScheme: optionalString(value.securityScheme, 'openapi.securityScheme') ?? DEFAULTS.securityScheme }
 }
 
 export function resolveOptions (options: unknown): ResolvedOptions {

@@ -4,16 +4,17 @@ import { memoryLock } from '../stores/memory-lock.js'
 import { boolean, fail, httpUrl, integer, isObject, knownKeys, nonEmptyString, routePath, stringList } from './check.js'
 import { DEFAULTS } from './defaults.js'
 import { resolveWebhook, WEBHOOK_KEYS } from './events.js'
-import type { ResolvedRemoveRoute, ResolvedRoutes } from './types.js'
+import type { ResolvedRemoveRoute, ResolvedRoutes, ResolvedSupportRoute } from './types.js'
 
 const ACTION = /^[A-Za-z0-9_-]{1,64}$/
 const ROUTE_KEYS = {
-  token: ['path', 'action', 'scope', 'maxAuthAgeSec'],
+  token: ['path', 'action', 'scope', 'maxAuthAgeSec', 'freshSignInSec'],
   prebuiltUi: ['path', 'action', 'redirectUrl', 'allowedRedirectUrls'],
   list: ['path', 'showContactDetails', 'passkeyRpId'],
   remove: ['path', 'protectLast', 'requireChallenge', 'challengeAction', 'lock', 'lockWaitMs'],
   challengeToken: ['path'],
-  webhook: WEBHOOK_KEYS
+  webhook: WEBHOOK_KEYS,
+  support: ['requiredGroups', 'requireChallenge', 'path']
 } as const
 
 // A WebAuthn RP id is a domain: the page's host or a registrable suffix of it, never an IP address.
@@ -67,6 +68,24 @@ function resolveRemove (remove: Record<string, unknown>, timeoutMs: number): Res
   }
 }
 
+// Staff acting on other users' factors: the gate is the point, so a support route without one is refused.
+function resolveSupport (support: Record<string, unknown> | false, remove: ResolvedRemoveRoute | false): ResolvedSupportRoute | false {
+  if (support === false) return false
+  // The removal's lock (so a user's removal and an agent's never interleave) and its challenge action are the support routes' too.
+  if (remove === false) fail('routes.support', 'needs routes.remove: support removals take its lock and its challengeAction')
+  const groups = support.requiredGroups
+  if (groups === undefined) fail('routes.support.requiredGroups', 'required: the Cognito groups of the staff who may act on other users\' authenticators')
+  if (Array.isArray(groups) && groups.length === 0) fail('routes.support.requiredGroups', 'expected at least one group: with none, every signed-in user could act on other users\' authenticators')
+  const path = routePath(support.path, 'routes.support.path', DEFAULTS.support.path)
+  // The routes add `/:userId/…` under it: a parameter here would be read as the user id.
+  if (path.includes(':') || path.includes('*')) fail('routes.support.path', 'expected a static path (no parameter or wildcard)')
+  return {
+    path: path.replace(/\/+$/, ''),
+    requiredGroups: stringList(groups, 'routes.support.requiredGroups'),
+    requireChallenge: boolean(support.requireChallenge, 'routes.support.requireChallenge', DEFAULTS.support.requireChallenge)
+  }
+}
+
 export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoutes {
   if (value !== undefined && !isObject(value)) fail('routes', 'expected an object')
   const routes = value ?? {}
@@ -76,15 +95,19 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
   const list = routeOptions(routes, 'list')
   const remove = routeOptions(routes, 'remove')
   const resolvedRemove = remove && resolveRemove(remove, timeoutMs)
-  // On by default exactly when the removal demands a challenge: the page needs a token to complete one.
-  const challengeToken = routeOptions(routes, 'challengeToken', resolvedRemove !== false && resolvedRemove.requireChallenge && {})
+  const support = resolveSupport(routes.support === undefined ? false : routeOptions(routes, 'support'), resolvedRemove)
+  // On by default exactly when a removal demands a challenge: the page needs a token to complete one. Support's
+  // agents complete theirs with it whenever support is on (the host may turn their challenge off, not the route).
+  const challengeToken = routeOptions(routes, 'challengeToken', ((resolvedRemove !== false && resolvedRemove.requireChallenge) || support !== false) && {})
   if (challengeToken && !resolvedRemove) fail('routes.challengeToken', 'needs routes.remove: it tracks routes.remove.challengeAction')
+  if (support !== false && !challengeToken) fail('routes.challengeToken', 'needed by routes.support: the agents complete their own challenge with its token')
   return {
     token: token && {
       path: routePath(token.path, 'routes.token.path', DEFAULTS.token.path),
       action: action(token.action, 'routes.token.action', DEFAULTS.token.action),
       scope: token.scope === undefined ? DEFAULTS.token.scope : nonEmptyString(token.scope, 'routes.token.scope'),
-      maxAuthAgeSec: token.maxAuthAgeSec === undefined ? undefined : integer(token.maxAuthAgeSec, 'routes.token.maxAuthAgeSec', 0, 1, 86_400 * 365)
+      maxAuthAgeSec: token.maxAuthAgeSec === undefined ? undefined : integer(token.maxAuthAgeSec, 'routes.token.maxAuthAgeSec', 0, 1, 86_400 * 365),
+      freshSignInSec: integer(token.freshSignInSec, 'routes.token.freshSignInSec', DEFAULTS.token.freshSignInSec, 0, 86_400)
     },
     prebuiltUi: prebuiltUi && {
       path: routePath(prebuiltUi.path, 'routes.prebuiltUi.path', DEFAULTS.prebuiltUi.path),
@@ -105,6 +128,7 @@ export function resolveRoutes (value: unknown, timeoutMs: number): ResolvedRoute
       action: resolvedRemove.challengeAction
     },
     // Off unless asked for: a route that changes things on an unauthenticated POST must be chosen.
-    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook'))
+    webhook: resolveWebhook(routes.webhook === undefined ? false : routeOptions(routes, 'webhook')),
+    support
   }
 }

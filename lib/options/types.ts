@@ -51,9 +51,18 @@ export interface AuthsignalOptions {
 export interface TokenRouteOptions {
   path?: string
   action?: string
+  /** The scope a strong sign-in's token carries: it lets a client SDK enrol without a challenge. Default `add:authenticators`. */
   scope?: string
-  /** Refuse (401, RFC 9470) when the Cognito `auth_time` is older than this many seconds. */
+  /** Refuse (401, RFC 9470) when the Cognito `auth_time` is older than this many seconds. Default: no limit. */
   maxAuthAgeSec?: number
+  /**
+   * Strong binding: a sign-in (`auth_time`) younger than this many seconds gets a token with `scope`. Otherwise
+   * a user who already has an authenticator gets a token without it and `challengeRequired: true`: the client
+   * completes a challenge with an existing authenticator before it enrols (a stolen access token alone cannot
+   * add a factor). A user with no authenticator yet enrols a first one without a challenge. `0`: an enrolled
+   * user always challenges first. Raising it widens what a stolen access token can do. Default 600, at most 86400.
+   */
+  freshSignInSec?: number
 }
 
 export interface PrebuiltUiRouteOptions {
@@ -97,11 +106,21 @@ export interface RemoveRouteOptions {
   lockWaitMs?: number
 }
 
+/** Staff routes to list and remove another user's authenticators (DESIGN.md, "Support"). */
+export interface SupportRouteOptions {
+  /** Every one of these Cognito groups must be in the caller's `cognito:groups` (403 otherwise). Required, non-empty. */
+  requiredGroups: string[]
+  /** The caller completes a challenge of their own (`routes.remove.challengeAction`) before each removal. Default true. */
+  requireChallenge?: boolean
+  /** Under `prefix`; the routes are `{path}/:userId/authenticators[/:userAuthenticatorId]`. Default `'/support/users'`. */
+  path?: string
+}
+
 export interface OpenApiOptions {
   /**
-   * The name under which the host's @fastify/swagger declares its bearer scheme (`components.securitySchemes`),
-   * referenced by each route's security requirement. Default: none (the routes say they need a bearer token
-   * in their 401 answer and description, and reference no scheme).
+   * The name of the bearer scheme each route's security requirement references in a host's @fastify/swagger
+   * document. Default `'cognito'`. The plugin declares it (HTTP bearer, JWT) when the host's document does not;
+   * a scheme the host declares under that name is used as the host declared it.
    */
   securityScheme?: string
 }
@@ -123,6 +142,8 @@ export interface AuthenticatorsPluginOptions {
     challengeToken?: ChallengeTokenRouteOptions | boolean
     /** Authsignal's signed webhooks. Off by default; `true` or an object mounts it. */
     webhook?: WebhookRouteOptions | boolean
+    /** Staff routes for a user who lost their factors. Off by default; needs `routes.remove` (its lock and challenge action). */
+    support?: SupportRouteOptions | false
   }
   /** Names of `app.authenticate` and `request.user`, for hosts where another plugin holds them. */
   decorators?: DecoratorOptions
@@ -180,9 +201,16 @@ export interface ResolvedRoutes {
   /** Tracks `action` (the remove route's `challengeAction`, never taken from the request). */
   challengeToken: { path: string, action: string } | false
   webhook: ResolvedWebhookRoute | false
+  support: ResolvedSupportRoute | false
 }
 
-export interface ResolvedOpenApi { securityScheme: string | undefined }
+export interface ResolvedSupportRoute {
+  path: string
+  requiredGroups: string[]
+  requireChallenge: boolean
+}
+
+export interface ResolvedOpenApi { securityScheme: string }
 
 export interface ResolvedOptions {
   pools: ResolvedPool[]

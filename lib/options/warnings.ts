@@ -11,21 +11,35 @@ const COGNITO_REGIONS = new Set([
 ])
 
 export interface WarningInput {
-  pools: Array<{ userPoolId: string, issuers: string[] }>
+  pools: Array<{ userPoolId: string, issuers: string[], jwksUri: string }>
   apiUrl: string
   hasClient: boolean
+}
+
+/** Plain http to anything but this machine: readable and forgeable on the way (a local stand-in is fine). */
+function clearTextAway (url: string): boolean {
+  const { protocol, hostname } = new URL(url)
+  return protocol === 'http:' && !/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(hostname)
 }
 
 export function optionWarnings ({ pools, apiUrl, hasClient }: WarningInput): string[] {
   const warnings: string[] = []
   pools.forEach((pool, i) => {
+    const name = pools.length === 1 ? 'cognito' : `cognito[${i}]`
+    if (clearTextAway(pool.jwksUri)) {
+      warnings.push(`${name}.jwksUri ${pool.jwksUri} is plain http to another machine: anyone on the way can swap the keys ` +
+        'and sign tokens the plugin would trust; use https')
+    }
     const region = /^([a-z]{2}(?:-[a-z]+)+-\d+)_/.exec(pool.userPoolId)?.[1]
     if (region !== undefined && !COGNITO_REGIONS.has(region) && pool.issuers.some(issuer => issuer.includes('.amazonaws.com/'))) {
-      const name = pools.length === 1 ? 'cognito' : `cognito[${i}]`
       warnings.push(`${name}.userPoolId ${pool.userPoolId} names the region ${region}, where Cognito has no user pools: ` +
         'check the pool id (the "User pool ID" on the pool\'s overview page), or every token will be refused')
     }
   })
+  if (!hasClient && clearTextAway(apiUrl)) {
+    warnings.push(`authsignal.apiUrl ${apiUrl} is plain http to another machine: the API secret goes with every call, ` +
+      'readable on the way; use https')
+  }
   if (!hasClient && !/\/v1$/.test(new URL(apiUrl).pathname)) {
     warnings.push(`authsignal.apiUrl ${apiUrl} does not end in /v1: Authsignal's server API is under /v1 ` +
       '(e.g. https://api.authsignal.com/v1 or https://au.api.authsignal.com/v1), so every call would answer 404')

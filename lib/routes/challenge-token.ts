@@ -6,13 +6,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
+import { trackContext, trackedRouteHooks } from './tracked.js'
 import { authsignalTokenAnswer, commonErrors, routeSchema } from './schemas.js'
 
 type ChallengeTokenRoute = Exclude<ResolvedRoutes['challengeToken'], false>
 
-export function challengeTokenRoute (fastify: FastifyInstance, route: ChallengeTokenRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+export function challengeTokenRoute (fastify: FastifyInstance, route: ChallengeTokenRoute, context: RouteContext): void {
+  const { api, authenticate, userIdOf, options } = context
   fastify.post(route.path, {
     onRequest: authenticate,
+    ...trackedRouteHooks(context),
     bodyLimit: 1024,
     schema: routeSchema(options.openapi, {
       summary: 'Get an Authsignal token to complete the step-up challenge a removal needs',
@@ -24,7 +27,6 @@ export function challengeTokenRoute (fastify: FastifyInstance, route: ChallengeT
       }
     })
   }, async (request) => {
-    const context = { ipAddress: request.ip, userAgent: request.headers['user-agent'] }
-    return { authsignalToken: await api.challengeToken(userIdOf(request), route.action, context) }
+    return { authsignalToken: await api.challengeToken(userIdOf(request), route.action, trackContext(request)) }
   })
 }

@@ -51,7 +51,8 @@ function passkeyOf (credential: UpstreamWebauthnCredential): PasskeySummary {
   }
 }
 
-function summarise (a: UpstreamAuthenticator, showContactDetails: boolean): AuthenticatorSummary {
+/** What a list answers of one authenticator: whitelisted fields, contact details masked unless shown. */
+export function summarise (a: UpstreamAuthenticator, showContactDetails: boolean): AuthenticatorSummary {
   const summary: AuthenticatorSummary = {
     userAuthenticatorId: a.userAuthenticatorId,
     verificationMethod: a.verificationMethod,

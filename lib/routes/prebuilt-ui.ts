@@ -4,13 +4,16 @@ import type { FastifyInstance } from 'fastify'
 import { RedirectNotAllowedError } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
+import { trackContext, trackedRouteHooks } from './tracked.js'
 import { badRequest, commonErrors, routeSchema } from './schemas.js'
 
 type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
 
-export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, { api, authenticate, userIdOf, options }: RouteContext): void {
+export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRoute, context: RouteContext): void {
+  const { api, authenticate, userIdOf, options } = context
   fastify.post<{ Body: { redirectUrl?: string } }>(route.path, {
     onRequest: authenticate,
+    ...trackedRouteHooks(context),
     // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
     preValidation: async (request) => { request.body ??= {} },
     bodyLimit: 4096,
@@ -36,7 +39,6 @@ export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRout
     const userId = userIdOf(request)
     const asked = request.body.redirectUrl
     if (asked !== undefined && !route.allowedRedirectUrls.includes(asked)) throw new RedirectNotAllowedError()
-    const context = { ipAddress: request.ip, userAgent: request.headers['user-agent'] }
-    return { prebuiltUiUrl: await api.prebuiltUiUrl(userId, route.action, asked ?? route.redirectUrl, context) }
+    return { prebuiltUiUrl: await api.prebuiltUiUrl(userId, route.action, asked ?? route.redirectUrl, trackContext(request)) }
   })
 }

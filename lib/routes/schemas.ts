@@ -7,12 +7,11 @@ const TAGS = ['authenticators']
 
 /**
  * Route schemas carry OpenAPI's summary, description and tags, which @fastify/swagger reads, and a security
- * requirement only when the host names its bearer scheme (`openapi.securityScheme`): @fastify/swagger looks
- * every requirement up in the host's `components.securitySchemes`, and a name the host never declared breaks
- * its whole document.
+ * requirement on the bearer scheme `openapi.securityScheme` (declared in the document by ./openapi.ts when the
+ * host's own options do not).
  */
 export function routeSchema (openapi: ResolvedOpenApi, schema: FastifySchema & Record<string, unknown>): FastifySchema {
-  const documented: FastifySchema & Record<string, unknown> = { tags: TAGS, ...(openapi.securityScheme !== undefined && { security: [{ [openapi.securityScheme]: [] }] }), ...schema }
+  const documented: FastifySchema & Record<string, unknown> = { tags: TAGS, security: [{ [openapi.securityScheme]: [] }], ...schema }
   return documented
 }
 
@@ -36,7 +35,7 @@ function errorResponse (description: string) {
 /** The error answers every route shares; each route adds its own. */
 export const commonErrors = {
   401: errorResponse('Missing, malformed, expired or untrusted Cognito token (see the code)'),
-  403: errorResponse('Valid token without a required group or scope, or a machine-to-machine token'),
+  403: errorResponse('Valid token without a required group or scope, a machine-to-machine token, or an action Authsignal\'s rules refused (FST_AUTHSIGNAL_ACTION_BLOCKED)'),
   502: errorResponse('Authsignal answered with an error or an unexpected body, or could not be reached'),
   503: errorResponse('The user pool\'s keys cannot be fetched, or Authsignal is rate limiting'),
   504: errorResponse('Authsignal did not answer in time')

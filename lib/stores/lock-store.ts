@@ -1,8 +1,9 @@
 // The small store interface behind the last-authenticator guard, in the spirit of @fastify/rate-limit's
 // stores: the plugin's logic never knows which one it has. One lock per user, held by a random token,
 // for a bounded lease: `memoryLock()` (one process), `redisLock(…)` and `dynamoDbLock(…)` (a fleet).
+import type { FastifyBaseLogger } from 'fastify'
 import { withTimeout } from '../deadline.js'
-import { InvalidOptionError } from '../errors.js'
+import { InvalidOptionError, reasonOf } from '../errors.js'
 
 export interface LockStore {
   /** Names the store in log lines and errors: 'memory', 'redis', 'dynamodb', or a host's own. */
@@ -56,9 +57,16 @@ export function checkLease (leaseMs: unknown, factory: string): number | undefin
 /** Bound on one store operation: a store that does not answer is a store we cannot use (fail closed). */
 export const STORE_TIMEOUT_MS = 1000
 
-/** One store operation within STORE_TIMEOUT_MS (its signal aborted then): its answer, or its failure. */
-export async function withinStoreBound<T> (fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return await withTimeout(STORE_TIMEOUT_MS, fn, () => new Error(`no answer within ${STORE_TIMEOUT_MS} ms`))
+/**
+ * One store operation within STORE_TIMEOUT_MS (its signal aborted then), for the removal lock and the webhook
+ * inbox alike: a failure is one log line (the store's kind, the operation and the reason, never the client's
+ * error, which may carry its password) and is rethrown for the caller to turn into its own 503.
+ */
+export async function storeCall<T> (store: LockStore, operation: string, log: FastifyBaseLogger, failure: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return await withTimeout(STORE_TIMEOUT_MS, fn, () => new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)).catch((err: unknown) => {
+    log.error({ lockStore: store.kind, operation, reason: reasonOf(err) }, failure)
+    throw err
+  })
 }
 
 /**

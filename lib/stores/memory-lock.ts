@@ -7,6 +7,11 @@ import type { LockStore } from './lock-store.js'
 export const SWEEP_EVERY = 256
 
 export function memoryLock (): LockStore {
+  return memoryLockOn(Date.now)
+}
+
+/** The same store on a clock of the caller's (a test moves it by hand to see leases run out). */
+export function memoryLockOn (clock: () => number): LockStore {
   const held = new Map<string, { token: string, until: number }>()
   let acquires = 0
   const sweep = (now: number): void => {
@@ -15,7 +20,7 @@ export function memoryLock (): LockStore {
   return {
     kind: 'memory',
     async acquire (key, token, leaseMs) {
-      const now = Date.now()
+      const now = clock()
       if (++acquires % SWEEP_EVERY === 0) sweep(now)
       const current = held.get(key)
       if (current !== undefined && current.until > now) return false
@@ -26,7 +31,7 @@ export function memoryLock (): LockStore {
       if (held.get(key)?.token === token) held.delete(key)
     },
     async extend (key, token, leaseMs) {
-      const now = Date.now()
+      const now = clock()
       const current = held.get(key)
       if (current?.token !== token || current.until <= now) return false
       current.until = now + leaseMs

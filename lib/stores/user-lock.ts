@@ -7,12 +7,18 @@
 // before the acquire was sent, so the store's own count (from when it got the request) ends later than ours.
 // And before each call the holder checks that what is left of its lease covers a whole call and half the
 // margin: a process stalled long enough to eat the margin gives up (503) rather than act on a lock it may
-// have lost. Limits (README, Safety): a Redis lock lives on one primary (not Redlock across several), and a
-// DynamoDB lease is judged on the writers' clocks.
+// have lost.
+// A call whose outcome we cannot see (a delete that timed out: it may still land at Authsignal, and a
+// host-supplied client is not given our deadline's abort) is not followed by a release: the work says so with
+// `lease.keepToEnd()` and the lease ends the lock, so the next removal lists the user's authenticators only once
+// the late delete has had the rest of the lease to land (our own SDK client's abort ends the request at the
+// deadline, which the lease outlives by its margin).
+// Limits (README, Safety): a Redis lock lives on one primary (not Redlock across several), and a DynamoDB lease
+// is judged on the writers' clocks.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { LockBusyError, LockUnavailableError, reasonOf, retryLater } from '../errors.js'
-import { LEASE_MARGIN_MS, releaseLateAcquire, withinStoreBound, type LockStore } from './lock-store.js'
+import { LockBusyError, LockUnavailableError, retryLater } from '../errors.js'
+import { LEASE_MARGIN_MS, releaseLateAcquire, storeCall, type LockStore } from './lock-store.js'
 
 export { STORE_TIMEOUT_MS } from './lock-store.js'
 const FIRST_PAUSE_MS = 5
@@ -28,7 +34,11 @@ export interface UserLockOptions {
 }
 
 /** Handed to the work under the lock: call `assertTime()` before each upstream call. */
-export interface Lease { assertTime (): void }
+export interface Lease {
+  assertTime (): void
+  /** A call's outcome is unknown (it may still land): the lock is not released, its lease ends it. */
+  keepToEnd (): void
+}
 
 export class UserLock {
   // Removals in this process waiting for a key: woken as soon as this process releases it (others poll).
@@ -40,17 +50,23 @@ export class UserLock {
     const token = randomUUID()
     const since = await this.acquire(key, token, log)
     const { leaseMs, callMs } = this.options
+    let kept = false
     const lease: Lease = {
       assertTime: () => {
         if (since + leaseMs - Date.now() < callMs + LEASE_MARGIN_MS / 2) throw retryLater(new LockUnavailableError('its lease ran short'))
-      }
+      },
+      keepToEnd: () => { kept = true }
     }
     try {
       return await work(lease)
     } finally {
-      await this.bounded('release', log, signal => this.options.store.release(key, token, signal))
-        .catch(() => {}) // logged; the lease ends the lock anyway
-      for (const wake of this.waiting.get(key) ?? []) wake()
+      if (kept) {
+        log.warn({ lockStore: this.options.store.kind }, 'fastify-authsignal-cognito: an upstream call\'s outcome is unknown; the lock is kept until its lease ends')
+      } else {
+        await this.bounded('release', log, signal => this.options.store.release(key, token, signal))
+          .catch(() => {}) // logged; the lease ends the lock anyway
+        for (const wake of this.waiting.get(key) ?? []) wake()
+      }
     }
   }
 
@@ -89,12 +105,12 @@ export class UserLock {
 
   /** One store operation within STORE_TIMEOUT_MS; any failure is a 503 and one log line with no secret in it. */
   private async bounded<T> (operation: string, log: FastifyBaseLogger, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return await withinStoreBound(fn).catch((err: unknown) => {
-      const kind = this.options.store.kind
-      log.error({ lockStore: kind, operation, reason: reasonOf(err) }, operation === 'release'
-        ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
-        : 'fastify-authsignal-cognito: the lock store failed; nothing was removed')
-      throw retryLater(new LockUnavailableError(`the ${kind} store failed`))
+    const { store } = this.options
+    const failure = operation === 'release'
+      ? 'fastify-authsignal-cognito: the lock store failed to release a lock; it ends with its lease'
+      : 'fastify-authsignal-cognito: the lock store failed; nothing was removed'
+    return await storeCall(store, operation, log, failure, fn).catch(() => {
+      throw retryLater(new LockUnavailableError(`the ${store.kind} store failed`))
     })
   }
 }

@@ -13,7 +13,7 @@ import { signWebhook, WebhookSender } from './emulator/webhooks.js'
 import type { AuthsignalEmulator, AuthsignalEmulatorOptions } from './emulator/types.js'
 
 export type {
-  AuthenticatorChange, AuthsignalEmulator, AuthsignalEmulatorOptions, EmulatorFault, ParsedUserAgent, RecordedRequest,
+  AuthenticatorChange, AuthsignalEmulator, AuthsignalEmulatorOptions, EmulatorFault, EmulatorRule, ParsedUserAgent, RecordedRequest,
   SeedAuthenticator, SentOtp, UserAuthenticator, WebauthnCredential, WebauthnOptions, WebhookDelivery, WebhookOptions
 } from './emulator/types.js'
 export { AUTHSIGNAL_RETRY_DELAYS_MS, signWebhook } from './emulator/webhooks.js'
@@ -59,6 +59,14 @@ export async function startAuthsignalEmulator (opts: AuthsignalEmulatorOptions =
       return { authenticator: store.addAuthenticator(userId, { verificationMethod: 'RECOVERY_CODE' }), codes: [...codes] }
     },
     setFault: shell.setFault,
+    setRule: (rule) => {
+      const added = { ...rule }
+      store.rules.push(added)
+      return () => {
+        const at = store.rules.indexOf(added)
+        if (at !== -1) store.rules.splice(at, 1)
+      }
+    },
     completeChallenge: (userId, action, verificationMethod, userAuthenticatorId) => {
       const by = userAuthenticatorId === undefined ? undefined : store.find(userId, userAuthenticatorId)
       if (userAuthenticatorId !== undefined && by === undefined) throw new Error(`completeChallenge: ${userId} has no authenticator ${userAuthenticatorId}`)

@@ -7,7 +7,7 @@ export {
 } from './cognito-issuer.js'
 export {
   AUTHSIGNAL_RETRY_DELAYS_MS, signWebhook, startAuthsignalEmulator,
-  type AuthenticatorChange, type AuthsignalEmulator, type AuthsignalEmulatorOptions, type EmulatorFault,
+  type AuthenticatorChange, type AuthsignalEmulator, type AuthsignalEmulatorOptions, type EmulatorFault, type EmulatorRule,
   type ParsedUserAgent, type RecordedRequest, type SeedAuthenticator, type SentOtp, type UserAuthenticator,
   type WebauthnCredential, type WebauthnOptions, type WebhookDelivery, type WebhookOptions
 } from './authsignal-emulator.js'

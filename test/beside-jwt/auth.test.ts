@@ -18,13 +18,15 @@ async function apiKey (request: FastifyRequest): Promise<void> {
   if (request.headers['x-api-key'] !== 'host-key') throw Object.assign(new Error('Bad API key'), { statusCode: 401, code: 'HOST_BAD_API_KEY' })
 }
 
-async function hostApp (t: Test): Promise<FastifyInstance> {
+async function hostApp (t: Test, gates: { requiredGroups?: string[], requiredScopes?: string[] } = {}): Promise<FastifyInstance> {
   const app = await buildHost('jwt first', {
-    cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri },
+    cognito: { userPoolId: issuer.userPoolId, clientId: issuer.clientId, issuer: issuer.issuer, jwksUri: issuer.jwksUri, ...gates },
     authsignal: { apiSecretKey: 'unused', apiUrl: 'http://127.0.0.1:9/v1' }
   })
   app.get('/ours-then-host', { onRequest: app.auth([app.cognitoAuthenticate, apiKey]) }, async () => ({ ok: true }))
   app.get('/host-then-ours', { onRequest: app.auth([apiKey, app.cognitoAuthenticate]) }, async () => ({ ok: true }))
+  // What the host's handler finds of the plugin's claims after another strategy accepted the request.
+  app.get('/ours-then-host-claims', { onRequest: app.auth([app.cognitoAuthenticate, apiKey]) }, async (request) => ({ sub: request.cognitoUser?.sub ?? null }))
   // app.ts's /either, with the plugin's hook first.
   app.get('/either-ours-first', { onRequest: app.auth([app.cognitoAuthenticate, app.authenticate]) }, async (request) => ({ account: request.user.account }))
   t.teardown(() => app.close())
@@ -75,4 +77,18 @@ t.test('@fastify/jwt\'s own app.authenticate beside the plugin\'s app.cognitoAut
   t.same([cognito.statusCode, cognito.json(), cognito.headers['www-authenticate']], [200, { account: null, sub: ALICE }, undefined], 'a Cognito token: @fastify/jwt refuses, the plugin accepts')
   t.same([neither.statusCode, neither.json().code], [401, 'FST_COGNITO_TOKEN_MALFORMED'], 'neither: the last refusal, the plugin\'s')
   t.match(neither.headers['www-authenticate'], CHALLENGE)
+})
+
+t.test('a token refused by requiredGroups or requiredScopes leaves no claims on the request for the next strategy', async t => {
+  const groups = await hostApp(t, { requiredGroups: ['admins'] })
+  const scopes = await hostApp(t, { requiredScopes: ['aws.cognito.signin.user.admin'] })
+  const outsider = { authorization: `Bearer ${issuer.mint({ sub: ALICE, groups: ['members'], scope: 'openid' })}` }
+
+  const byGroup = await groups.inject({ url: '/ours-then-host-claims', headers: { ...outsider, 'x-api-key': 'host-key' } })
+  const byScope = await scopes.inject({ url: '/ours-then-host-claims', headers: { ...outsider, 'x-api-key': 'host-key' } })
+  const admin = await groups.inject({ url: '/ours-then-host-claims', headers: { authorization: `Bearer ${issuer.mint({ sub: ALICE, groups: ['admins'] })}` } })
+
+  t.same([byGroup.statusCode, byGroup.json()], [200, { sub: null }], 'refused by a group: the API key let it in, without Alice\'s claims')
+  t.same([byScope.statusCode, byScope.json()], [200, { sub: null }], 'refused by a scope: the same')
+  t.same([admin.statusCode, admin.json()], [200, { sub: ALICE }], 'a token that passes the gates: its claims are there')
 })

@@ -68,7 +68,7 @@ async function check (t: Test, row: Row): Promise<Answer> {
   return res
 }
 
-// JSON.parse keeps the *last* of duplicate keys, in fast-jwt as in aws-jwt-verify and every JSON library the
+// JSON.parse keeps the *last* of duplicate keys, in the plugin as in aws-jwt-verify and every JSON library the
 // issuer would use; the signature covers the bytes, so a duplicate can only be added by whoever holds the
 // pool's key. Decided: the last value is the value, for the algorithm check, the claims and the user id alike.
 t.test('duplicate JSON keys: the last one wins everywhere, and appending one breaks the signature', async t => {
@@ -159,7 +159,7 @@ t.test('a token valid at one registration is refused at another', async t => {
   for (const row of rows) await check(t, row)
 })
 
-// Registration /a: tolerance 5 s, token cache off. fast-jwt accepts exp while now <= exp + tolerance and nbf
+// Registration /a: tolerance 5 s, token cache off. The plugin accepts exp while now <= exp + tolerance and nbf
 // while now >= nbf - tolerance; the plugin refuses iat > now + tolerance. With whole seconds and `now` early
 // in second N: exp = N - 5 is already out, exp = N - 4 still in; nbf and iat = N + 5 are in, N + 6 out.
 t.test('clock skew at the tolerance edges', async t => {

@@ -2,14 +2,20 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Authsignal } from '@authsignal/node'
 import { describe, expect, test } from 'tstyche'
 import authenticatorsPlugin, {
-  authenticatorsPlugin as named, memoryLock, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
+  authenticatorsPlugin as named, memoryLock, removalWorstCaseMs, type AuthenticateName, type AuthenticatorChangeEvent, type AuthenticatorsPluginOptions,
   type AuthenticatorSummary, type CognitoClaims, type PasskeySignal, type PasskeySummary, type UserName
 } from '../../index.js'
-import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer } from '../../lib/testing/index.js'
+import type { SupportActor, SupportRouteOptions } from '../../index.js'
+import { startAuthsignalEmulator, startCognitoIssuer, type AuthsignalEmulator, type CognitoIssuer, type EmulatorRule } from '../../lib/testing/index.js'
 
 describe('fastify-authsignal-cognito types', () => {
   test('default and named exports are the same plugin', () => {
     expect(named).type.toBe<typeof authenticatorsPlugin>()
+  })
+
+  test('removalWorstCaseMs takes the options register takes and gives ms', () => {
+    expect(removalWorstCaseMs({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } })).type.toBe<number>()
+    expect(removalWorstCaseMs).type.not.toBeCallableWith({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' } })
   })
 
   test('register takes the documented options', () => {
@@ -37,6 +43,8 @@ describe('fastify-authsignal-cognito types', () => {
     })
     expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { challengeToken: false } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { list: { passkeyRpId: true } } })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { token: { freshSignInSec: 0, maxAuthAgeSec: 3600 } } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { token: { freshSignInSec: '600' } } })
     expect<AuthenticatorSummary['passkey']>().type.toBe<PasskeySummary | undefined>()
     expect<PasskeySignal>().type.toBe<{ rpId: string, userId: string, allAcceptedCredentialIds: string[] }>()
   })
@@ -84,11 +92,24 @@ describe('fastify-authsignal-cognito types', () => {
     expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { webhook: true } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, cognitoSync: { client, attributes: ['name'] } })
     expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, onAuthenticatorChange: 'notify' })
-    expect<AuthenticatorChangeEvent['source']>().type.toBe<'route' | 'webhook'>()
+    expect<AuthenticatorChangeEvent['source']>().type.toBe<'route' | 'webhook' | 'support'>()
+  })
+
+  test('routes.support: requiredGroups is required; the hook\'s event names the actor', () => {
+    const required = { cognito: { userPoolId: 'x', clientId: 'c' }, authsignal: {} }
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { support: { requiredGroups: ['support'], requireChallenge: false, path: '/staff' } } })
+    expect<AuthenticatorsPluginOptions>().type.toBeAssignableFrom({ ...required, routes: { support: false as const } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { support: { requireChallenge: true } } })
+    expect<AuthenticatorsPluginOptions>().type.not.toBeAssignableFrom({ ...required, routes: { support: true } })
+    expect<SupportRouteOptions['requiredGroups']>().type.toBe<string[]>()
+    expect<AuthenticatorChangeEvent['actor']>().type.toBe<SupportActor | undefined>()
+    expect<SupportActor>().type.toBe<{ userId: string, reason: string }>()
   })
 
   test('the testing helpers are typed', () => {
     expect(startCognitoIssuer()).type.toBe<Promise<CognitoIssuer>>()
     expect(startAuthsignalEmulator()).type.toBe<Promise<AuthsignalEmulator>>()
+    expect<AuthsignalEmulator['setRule']>().type.toBe<(rule: EmulatorRule) => () => void>()
+    expect<EmulatorRule>().type.not.toBeAssignableFrom({ state: 'DENY' })
   })
 })

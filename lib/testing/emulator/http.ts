@@ -29,9 +29,7 @@ export async function readBody (req: IncomingMessage): Promise<ParsedBody> {
   }
 }
 
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isRecord } from '../../guards.js'
 
 export function send (res: ServerResponse, status: number, contentType: string, text: string): void {
   res.writeHead(status, {

@@ -9,8 +9,8 @@ export function actionRoutes ({ store, tokens, baseUrl }: ServerApiContext): Rou
       pattern: ['users', ':userId', 'actions', ':action'],
       handle: ({ userId, action }, body) => {
         const methods = store.enrolled(userId as string)
-        // Emulator rule: no rules engine, so a user with an authenticator is always challenged.
-        const state = methods.length > 0 ? 'CHALLENGE_REQUIRED' : 'ALLOW'
+        // Like Authsignal: the rules decide (ALLOW without any, see setRule); being enrolled does not.
+        const state = store.outcome(userId as string, action as string)
         const record = store.createAction(userId as string, action as string, isRecord(body) ? body : {}, state)
         const token = tokens.issue(record)
         return {

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { compact } from './http.js'
-import type { AuthenticatorChange, SeedAuthenticator, SentOtp, UserAuthenticator } from './types.js'
+import type { AuthenticatorChange, EmulatorRule, SeedAuthenticator, SentOtp, UserAuthenticator } from './types.js'
 
 export interface ActionRecord {
   userId: string
@@ -58,6 +58,7 @@ export class EmulatorStore {
   readonly webauthn = new Map<string, PendingWebauthn>() // by challengeId
   readonly totpEnrolments = new Map<string, { authenticator: UserAuthenticator, secret: string }>() // by userId
   readonly sentOtps: SentOtp[] = []
+  readonly rules: EmulatorRule[] = []
   readonly events = new EventEmitter<{ authenticatorChange: [AuthenticatorChange] }>()
 
   list (userId: string): UserAuthenticator[] {
@@ -88,7 +89,7 @@ export class EmulatorStore {
       userAuthenticatorId: a.userAuthenticatorId ?? randomUUID(),
       verificationMethod: a.verificationMethod,
       createdAt,
-      verifiedAt: a.verifiedAt ?? createdAt,
+      verifiedAt: a.verifiedAt === null ? undefined : a.verifiedAt ?? createdAt,
       email: a.email,
       phoneNumber: a.phoneNumber,
       displayName: a.displayName
@@ -160,6 +161,12 @@ export class EmulatorStore {
     return attempts < MAX_ATTEMPTS ? 'CODE_INVALID_OR_EXPIRED' : 'MAX_ATTEMPTS_EXCEEDED'
   }
 
+  // Track's rule outcome: the newest matching rule's state, else ALLOW (Authsignal with no rules).
+  outcome (userId: string, action: string): string {
+    const rule = [...this.rules].reverse().find((r) => (r.userId === undefined || r.userId === userId) && (r.action === undefined || r.action === action))
+    return rule?.state ?? 'ALLOW'
+  }
+
   // Like Authsignal: a token may enrol a user's first authenticator; adding another needs
   // the add:authenticators scope or a challenge completed with this token's action.
   mayEnrol (record: ActionRecord): boolean {
@@ -170,6 +177,7 @@ export class EmulatorStore {
   reset (): void {
     for (const map of [this.users, this.passkeys, this.totps, this.actions, this.otps, this.failures, this.webauthn, this.totpEnrolments]) map.clear()
     this.sentOtps.length = 0
+    this.rules.length = 0
   }
 
   private emit (type: AuthenticatorChange['type'], authenticator: UserAuthenticator): void {

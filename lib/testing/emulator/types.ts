@@ -97,10 +97,18 @@ export interface SeedAuthenticator {
   displayName?: string
   userAuthenticatorId?: string
   createdAt?: string
-  verifiedAt?: string
+  verifiedAt?: string | null // null: an enrolment started and never verified, listed without verifiedAt
 }
 
 export interface SentOtp { userId: string, email: string, code: string }
+
+// A rule of Authsignal's rules engine as a test sets it: track answers `state` for the actions it matches
+// (`action` and `userId` each optional: absent matches any).
+export interface EmulatorRule {
+  action?: string
+  userId?: string
+  state: 'ALLOW' | 'CHALLENGE_REQUIRED' | 'BLOCK' | 'REVIEW_REQUIRED'
+}
 
 export interface AuthsignalEmulator {
   url: string // http://127.0.0.1:PORT
@@ -119,6 +127,10 @@ export interface AuthsignalEmulator {
   // userAuthenticatorId (one of the user's), that authenticator completed it: it becomes the action's
   // verifiedByAuthenticatorId, its lastVerifiedAt moves, and verificationMethod defaults to its method.
   completeChallenge (userId: string, action: string, verificationMethod?: string, userAuthenticatorId?: string): string
+  // Decides track's rule outcome, as a rule in Authsignal's portal would: the last rule set that matches the
+  // user and action wins; with none, track answers ALLOW (Authsignal without rules). Returns a function that
+  // removes this rule; reset() removes them all.
+  setRule (rule: EmulatorRule): () => void
   // Gives the user a RECOVERY_CODE authenticator, as Authsignal lists recovery codes, and returns it with
   // the codes (default: ten random ones). The codes are for show: no emulated route verifies them.
   seedRecoveryCodes (userId: string, codes?: string[]): { authenticator: UserAuthenticator, codes: string[] }
@@ -136,6 +148,6 @@ export interface AuthsignalEmulator {
     // passes as `userId` to PublicKeyCredential.signalAllAcceptedCredentials.
     userHandle (userId: string): string
   }
-  reset (): void // clears authenticators, actions, codes, faults, requests
+  reset (): void // clears authenticators, actions, codes, rules, faults, requests
   close (): Promise<void> // closes the server and every open socket, hung ones too
 }
