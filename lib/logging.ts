@@ -9,6 +9,8 @@
 //   of pino's default that copies every enumerable field. An axios or @authsignal/node error carries its
 //   request config, whose `auth.username` is the API secret, and the raw request with its headers: none of
 //   that is written. JWT-shaped strings in messages and stacks are replaced too.
+// - messages (pino's `logMethod` hook): the same redaction as the url, for the URLs a message quotes
+//   (Fastify's not-found line `Route GET:/cb?access_token=… not found` is written by Fastify, not a serializer).
 // - pino `redact` for the places a host's own log call or serializer may put credentials:
 //   `req.headers.authorization`, `req.headers["x-authsignal-token"]`, `req.headers.cookie` (and the same
 //   under `headers.`), `res.headers["set-cookie"]`, and `apiSecretKey` at the top or one level down
@@ -46,16 +48,27 @@ export function scrub (text: string): string {
   return text.replace(JWT_SHAPED, CENSOR)
 }
 
-/** A request URL with JWT-shaped strings and credential-named query values replaced. */
-export function redactUrl (url: unknown): unknown {
-  if (typeof url !== 'string') return url
-  return scrub(url).replace(QUERY_PARAM, (whole, sep: string, name: string) => {
+function redactQuery (text: string, param: RegExp): string {
+  return scrub(text).replace(param, (whole, sep: string, name: string) => {
     let decoded = name
     try {
       decoded = decodeURIComponent(name)
     } catch {}
     return CREDENTIAL_PARAM.test(decoded) ? `${sep}${name}=${CENSOR}` : whole
   })
+}
+
+/** A request URL with JWT-shaped strings and credential-named query values replaced. */
+export function redactUrl (url: unknown): unknown {
+  return typeof url === 'string' ? redactQuery(url, QUERY_PARAM) : url
+}
+
+// In a message a URL ends at whitespace: `Route GET:/cb?code=x not found` keeps its " not found".
+const QUERY_PARAM_IN_TEXT = /([?&])([^=&#\s]*)=([^&#\s]*)/g
+
+/** A log message with the URLs in it redacted as `redactUrl` does. */
+export function redactMessage (text: string): string {
+  return redactQuery(text, QUERY_PARAM_IN_TEXT)
 }
 
 interface LoggedRequest { method?: unknown, url?: unknown, host?: unknown, ip?: unknown, socket?: { remotePort?: unknown } }
@@ -105,6 +118,12 @@ function serializeError (err: unknown, depth = 0): SerializedError {
  */
 export const safeLoggerOptions = {
   redact: { paths: REDACT_PATHS, censor: CENSOR },
+  // Messages are text the serializers never see: Fastify's not-found line is `Route GET:<raw url> not found`.
+  hooks: {
+    logMethod (this: unknown, args: unknown[], method: (...args: unknown[]) => void) {
+      method.apply(this, args.map(arg => typeof arg === 'string' ? redactMessage(arg) : arg))
+    }
+  },
   serializers: {
     req: serializeRequest,
     err: (err: unknown) => serializeError(err)

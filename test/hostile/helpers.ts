@@ -116,9 +116,10 @@ export async function sendRaw (target: Target, head: string, body = ''): Promise
   return res
 }
 
-/** The app under test: the plugin registered once per entry (each in its own scope, as the README shows). */
-export async function startApp (t: Test, capture: Capture, registrations: AuthenticatorsPluginOptions[]): Promise<FastifyInstance & Target> {
+/** The app under test: the plugin registered once per entry (each in its own scope, as the README shows). `prepare` runs first (hooks that must see every route). */
+export async function startApp (t: Test, capture: Capture, registrations: AuthenticatorsPluginOptions[], prepare?: (app: FastifyInstance) => void): Promise<FastifyInstance & Target> {
   const app = Fastify({ logger: { ...safeLoggerOptions, level: 'trace', stream: capture.stream } })
+  prepare?.(app)
   for (const options of registrations) {
     if (typeof options.authsignal.apiSecretKey === 'string') capture.keep(options.authsignal.apiSecretKey)
     await app.register(async scope => { await scope.register(authenticatorsPlugin, options) })
@@ -129,7 +130,7 @@ export async function startApp (t: Test, capture: Capture, registrations: Authen
 }
 
 /** A suite's servers: the Authsignal emulator, a Cognito issuer, and the app registered once with `extra`. */
-export async function startSuite (t: Test, capture: Capture, timeoutMs: number, extra: Partial<AuthenticatorsPluginOptions> = {}): Promise<{ emu: AuthsignalEmulator, issuer: CognitoIssuer, app: FastifyInstance & Target }> {
+export async function startSuite (t: Test, capture: Capture, timeoutMs: number, extra: Partial<AuthenticatorsPluginOptions> = {}, prepare?: (app: FastifyInstance) => void): Promise<{ emu: AuthsignalEmulator, issuer: CognitoIssuer, app: FastifyInstance & Target }> {
   const emu = await startAuthsignalEmulator()
   t.teardown(() => emu.close())
   const issuer = await startCognitoIssuer()
@@ -138,7 +139,7 @@ export async function startSuite (t: Test, capture: Capture, timeoutMs: number, 
     cognito: cognitoOptions(issuer),
     authsignal: { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs },
     ...extra
-  }])
+  }], prepare)
   return { emu, issuer, app }
 }
 

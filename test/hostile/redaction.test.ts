@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin, { safeLoggerOptions } from '../../index.js'
-import { CENSOR, redactUrl } from '../../lib/logging.js'
+import { CENSOR, redactMessage, redactUrl } from '../../lib/logging.js'
 import { startAuthsignalEmulator } from '../../lib/testing/authsignal-emulator.js'
 import { startCognitoIssuer } from '../../lib/testing/cognito-issuer.js'
 import { ALICE, assertNothingLeaked, Capture, send, type Target } from './helpers.js'
@@ -28,6 +28,20 @@ t.test('redactUrl: JWT-shaped strings and credential-named query values are repl
     ['not a string', undefined, undefined]
   ]
   for (const [name, url, expected] of rows) t.equal(redactUrl(url), expected, name)
+})
+
+t.test('messages: a URL quoted in a log message is redacted like the url field (found by test/fuzz)', async t => {
+  t.equal(redactMessage(`Route GET:/cb?access_token=${JWT}&code=abc&page=2 not found`), `Route GET:/cb?access_token=${CENSOR}&code=${CENSOR}&page=2 not found`)
+  t.equal(redactMessage('no url here, a ? and an = sign'), 'no url here, a ? and an = sign')
+  // Fastify writes its not-found line from the raw URL: no serializer sees it.
+  const lines: string[] = []
+  const app = Fastify({ logger: { ...safeLoggerOptions, level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => app.close())
+  const res = await app.inject({ url: `/nowhere?access_token=${JWT}&code=abc&page=2` })
+  t.equal(res.statusCode, 404)
+  const notFound = lines.find(line => line.includes('not found'))
+  t.match(notFound, `Route GET:/nowhere?access_token=${CENSOR}&code=${CENSOR}&page=2 not found`, 'the not-found line keeps the URL, credentials redacted')
+  t.notOk(lines.some(line => line.includes(JWT) || line.includes('code=abc')), 'no line carries the token or the code')
 })
 
 t.test('req serializer: Fastify\'s fields, never headers, url redacted', async t => {
