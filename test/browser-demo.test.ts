@@ -114,6 +114,6 @@ t.test('the demo page: sign in, enrol an email OTP, pre-built UI, list, remove w
   await page.goto(`${demo.app}/documentation`)
   await page.locator('.opblock-summary-path', { hasText: '/authenticators/token' }).first().waitFor()
   const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((el) => el.getAttribute('data-path')))
-  t.same([...new Set(paths)].sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'])
+  t.same([...new Set(paths)].sort(), ['/authenticators/', '/authenticators/challenge-token', '/authenticators/prebuilt-ui', '/authenticators/support/users/{userId}/authenticators', '/authenticators/support/users/{userId}/authenticators/{userAuthenticatorId}', '/authenticators/token', '/authenticators/{userAuthenticatorId}', '/me'])
   t.comment(`the whole flow took ${Date.now() - began} ms`)
 })
