@@ -161,13 +161,14 @@ t.test('a holder stalled past its lease\'s margin gives up (503) instead of acti
     kind: 'stalling',
     async acquire () {
       // A pause as long as a big GC or a starved container, between taking the lock and using it.
-      const until = Date.now() + 1300
+      const until = Date.now() + 2300
       while (Date.now() < until) { /* the event loop is stalled */ }
       return true
     },
     async release () {}
   }
-  // timeoutMs 100: a lease of 2 × 100 + 2000 ms, and each call needs 100 + 1000 ms of it left; 1.3 s are gone.
+  // timeoutMs 100: a lease of 2 × 100 + 1000 (the step-up's record) + 2000 ms, and each call needs 100 + 1000 ms of
+  // it left; 2.3 s are gone.
   const s = await setup(t, stalling, undefined, 100)
   const from = emu.requests.length
   const res = await remove(s)

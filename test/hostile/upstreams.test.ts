@@ -25,10 +25,11 @@ t.teardown(() => issuer.close())
 const authsignal = { apiSecretKey: capture.keep(emu.secret), apiUrl: emu.apiUrl, timeoutMs: TIMEOUT_MS }
 const cognito = cognitoOptions(issuer)
 // Three registrations: removals with the Cognito token alone (requireChallenge: false); with the step-up (the
-// default); with a host-supplied SDK instance.
+// default); with a host-supplied SDK instance. A delete with no answer (it hangs, its connection resets) keeps the
+// user's lock for its lease (2 × 400 + 1000 + 2000 ms): lockWaitMs lets the next removal wait it out.
 const hosted = new Authsignal({ apiSecretKey: emu.secret, apiUrl: emu.apiUrl, retries: 0 })
 const app = await startApp(t, capture, [
-  { cognito, authsignal, routes: { remove: { requireChallenge: false } } },
+  { cognito, authsignal, routes: { remove: { requireChallenge: false, lockWaitMs: 5000 } } },
   { cognito, authsignal, prefix: '/stepup' },
   { cognito, authsignal: { client: hosted, timeoutMs: TIMEOUT_MS }, prefix: '/hosted' }
 ])
