@@ -102,7 +102,7 @@ t.test('protectLast: a real factor may go while another real factor remains, rec
 })
 
 t.test('protectLast: an enrolment never verified is no remaining factor: the one verified factor stays (409)', async t => {
-  const { emu, app, remove } = await setup(t)
+  const { emu, app, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
   const listed = await app.inject({ method: 'GET', url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
@@ -118,7 +118,7 @@ t.test('protectLast: an enrolment never verified is no remaining factor: the one
 })
 
 t.test('protectLast: an enrolment never verified may go while a verified factor remains', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   const abandoned = emu.seedAuthenticator(ALICE, { ...email, verifiedAt: null })
 
@@ -330,7 +330,7 @@ t.test('requireChallenge: Authsignal refusing the client\'s token (400, 404, 422
 })
 
 t.test('a delete Authsignal answers 404 (removed elsewhere since the list) is the client\'s 404, not a 502', async t => {
-  const { emu, remove } = await setup(t)
+  const { emu, remove } = await setup(t, tokenOnly)
   const phone = emu.seedAuthenticator(ALICE, sms)
   emu.seedAuthenticator(ALICE, email)
   emu.setFault({ kind: 'status', status: 404 }, { path: /\/authenticators\/[^/]+$/, times: 1 })
