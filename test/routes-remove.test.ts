@@ -183,7 +183,8 @@ t.test('two parallel deletes of the user\'s last two authenticators: exactly one
 
 t.test('a delete that timed out (504) keeps the user\'s lock: the next removal cannot pass the last-one rule on the list the late delete shrinks', async t => {
   const emu = await emulatorFor(t)
-  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu, { timeoutMs: 300 }) })
+  // The lock is kept for its lease (2 × 300 + 1000 + 2000 ms): lockWaitMs lets the next removal wait it out.
+  const app = await buildApp(t, issuer, { authsignal: emulatorOptions(emu, { timeoutMs: 300 }), routes: { remove: { ...tokenOnly, lockWaitMs: 5000 } } })
   const first = emu.seedAuthenticator(ALICE, sms)
   const second = emu.seedAuthenticator(ALICE, email)
   // Authsignal gets the DELETE and carries it out, but answers only after our deadline.
