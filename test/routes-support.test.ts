@@ -166,6 +166,25 @@ t.test('the lost-phone reset removes every authenticator: 200 { removed }, each 
   t.equal(again.headers['x-sessions-revoked'], undefined, 'nothing removed, no revocation')
 })
 
+t.test('a support removal whose delete got no answer (504) keeps the target\'s lock: the user\'s own removal cannot judge the list it may shrink', async t => {
+  const emu = await emulatorFor(t)
+  const app = await buildApp(t, issuer, {
+    authsignal: emulatorOptions(emu, { timeoutMs: 300 }),
+    routes: { remove: { requireChallenge: false, lockWaitMs: 200 }, support: { requiredGroups: ['support'] } }
+  })
+  const [first, second] = [emu.seedAuthenticator(ALICE, sms), emu.seedAuthenticator(ALICE, email)]
+  // Authsignal carries the DELETE out but answers after the deadline.
+  emu.setFault({ kind: 'latency', ms: 600 }, { path: /\/authenticators\/[^/]+$/, times: 1 })
+  const timedOut = await app.inject({
+    method: 'DELETE', url: `${SUPPORT}/${ALICE}/authenticators/${first.userAuthenticatorId}`, headers: challenged(emu), payload: { reason }
+  })
+  t.equal(timedOut.statusCode, 504)
+  const own = await app.inject({ method: 'DELETE', url: `/authenticators/${second.userAuthenticatorId}`, headers: bearer(issuer.mint({ sub: ALICE })) })
+  t.equal(own.statusCode, 503, 'the lock is still taken')
+  t.equal(own.json().code, 'FST_AUTHSIGNAL_LOCK_BUSY')
+  t.equal(emu.requests.filter(r => r.method === 'DELETE').length, 1, 'one DELETE upstream')
+})
+
 t.test('a reset that fails part way answers the failure, and what it removed is still told and logged', async t => {
   const s = await suite(t)
   s.emu.seedAuthenticator(ALICE, sms)
