@@ -7,14 +7,14 @@
 // before the lock is taken (lib/step-up.ts), so the lock is held for two upstream calls only, and its answer
 // is applied in the order above; it is recorded as used (one removal per challenge) just before the delete.
 import type { FastifyInstance } from 'fastify'
-import type { UpstreamAuthenticator } from '../authsignal/api.js'
+import type { AuthsignalApi, UpstreamAuthenticator } from '../authsignal/api.js'
 import { outcomeUnknown } from '../authsignal/client.js'
 import { audit } from '../audit.js'
 import {
   AuthenticatorNotFoundError, ChallengeRequiredError, InvalidAuthenticatorIdError, LastAuthenticatorError
 } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
-import { UserLock } from '../stores/user-lock.js'
+import { UserLock, type Lease } from '../stores/user-lock.js'
 import { removalFollowUp } from '../events/after-removal.js'
 import { CHALLENGE_HEADER, refusalFor, StepUp, type StepUpProof } from '../step-up.js'
 import type { RouteContext } from './context.js'
@@ -28,6 +28,19 @@ const RECOVERY_CODE = 'RECOVERY_CODE'
 /** A factor the user can sign in with: verified (an enrolment started and never finished has no verifiedAt), not recovery codes. */
 function usable (a: UpstreamAuthenticator): boolean {
   return a.verificationMethod !== RECOVERY_CODE && typeof a.verifiedAt === 'string' && a.verifiedAt !== ''
+}
+
+/**
+ * The delete a removal ends with, under the user's lock (the user's own removal and a support agent's): a delete
+ * that got no answer may still land, so the lock is kept to its lease's end and the next removal cannot judge the
+ * last-one rule on the list before it.
+ */
+export async function deleteUnderLease (api: AuthsignalApi, lease: Lease, userId: string, userAuthenticatorId: string): Promise<void> {
+  lease.assertTime()
+  await api.deleteAuthenticator(userId, userAuthenticatorId).catch((err: unknown) => {
+    if (outcomeUnknown(err)) lease.keepToEnd()
+    throw err
+  })
 }
 
 /** The step-up's proof, or its refusal: applied under the lock, after ownership and the last-one rule (DESIGN.md's order). */
@@ -104,12 +117,7 @@ export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api
         await stepUp.consume(proof, request.log).catch((err: unknown) => { throw refused(err as Error) })
         audit(request.log, 'info', 'stepup.accepted', { ...stepUpFacts, stepUpMethod: proof.method })
       }
-      lease.assertTime()
-      await api.deleteAuthenticator(userId, id).catch((err: unknown) => {
-        // It may still land: the next removal must not judge the last-one rule on the list before it.
-        if (outcomeUnknown(err)) lease.keepToEnd()
-        throw err
-      })
+      await deleteUnderLease(api, lease, userId, id)
       return { removed: target, proof }
     })
     audit(request.log, 'info', 'authenticator.removed', { ...facts, verificationMethod: removed.verificationMethod, stepUpMethod: proof?.method })

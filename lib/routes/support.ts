@@ -12,7 +12,6 @@
 // and runs the same handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { UpstreamAuthenticator } from '../authsignal/api.js'
-import { outcomeUnknown } from '../authsignal/client.js'
 import { checkGates } from '../cognito/gates.js'
 import {
   AuthenticatorNotFoundError, InvalidAuthenticatorIdError, InvalidReasonError, InvalidUserIdError, SupportOwnUserError
@@ -23,6 +22,7 @@ import { CHALLENGE_HEADER, StepUp } from '../step-up.js'
 import { UserLock } from '../stores/user-lock.js'
 import type { RouteContext } from './context.js'
 import { summarise } from './list.js'
+import { deleteUnderLease } from './remove.js'
 import { AUTHENTICATOR_ID_PATTERN, authenticatorSchema, badRequest, commonErrors, errorSchema, routeSchema } from './schemas.js'
 
 /** An Authsignal user id as the plugin makes them; `.` and `..` alone would be steps up the SDK's URL path. */
@@ -114,12 +114,7 @@ export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportR
       lease.assertTime()
       const target = pick(await api.listAuthenticators(userId))
       if (target === undefined) return undefined
-      lease.assertTime()
-      await api.deleteAuthenticator(userId, target.userAuthenticatorId).catch((err: unknown) => {
-        // It may still land: as for the user's own removal, the lock stays taken until its lease ends.
-        if (outcomeUnknown(err)) lease.keepToEnd()
-        throw err
-      })
+      await deleteUnderLease(api, lease, userId, target.userAuthenticatorId)
       return target
     })
   }
