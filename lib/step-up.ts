@@ -36,6 +36,11 @@ export interface StepUpOptions {
   maxAgeSec: number
   /** Where consumed challenges are recorded (`routes.remove.lock`). */
   store: LockStore
+  /**
+   * Look up which authenticator completed the challenge (one more Authsignal call, `queryUserActions`): needed by
+   * `refusalFor`, for a user removing their own factor; not for a support agent, whose factors are not the target's.
+   */
+  identifyFactor: boolean
 }
 
 const refuse = (why: string): Error => new ChallengeRequiredError(why)
@@ -60,7 +65,7 @@ export class StepUp {
     if (Date.now() - completedAt > maxAgeSec * 1000) throw refuse(`it was completed more than ${maxAgeSec} s ago: complete a new one`)
     // validateChallenge names the method but not the authenticator; the user's actions name it (when Authsignal knows).
     const idempotencyKey = result.idempotencyKey as string
-    const done = await this.api.findAction(userId, action, idempotencyKey)
+    const done = this.options.identifyFactor ? await this.api.findAction(userId, action, idempotencyKey) : undefined
     return {
       userId,
       idempotencyKey,

@@ -56,7 +56,7 @@ async function judge (stepUp: StepUp, userId: string, token: string | undefined)
 export function removeRoute (fastify: FastifyInstance, route: RemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: route.lock, leaseMs: route.leaseMs, waitMs: route.lockWaitMs, callMs: options.authsignal.timeoutMs })
   const followUp = removalFollowUp(api, options)
-  const stepUp = new StepUp(api, { action: route.challengeAction, maxAgeSec: route.maxChallengeAgeSec, store: route.lock })
+  const stepUp = new StepUp(api, { action: route.challengeAction, maxAgeSec: route.maxChallengeAgeSec, store: route.lock, identifyFactor: true })
 
   fastify.delete<{ Params: { userAuthenticatorId: string }, Headers: Record<string, string | undefined> }>(route.path, {
     onRequest: authenticate,

@@ -74,7 +74,7 @@ const reasonBody = {
 
 export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportRoute, remove: ResolvedRemoveRoute, { api, authenticate, userIdOf, claimsOf, options }: RouteContext): void {
   const lock = new UserLock({ store: remove.lock, leaseMs: remove.leaseMs, waitMs: remove.lockWaitMs, callMs: options.authsignal.timeoutMs })
-  const agentStepUp = new StepUp(api, { action: remove.challengeAction, maxAgeSec: remove.maxChallengeAgeSec, store: remove.lock })
+  const agentStepUp = new StepUp(api, { action: remove.challengeAction, maxAgeSec: remove.maxChallengeAgeSec, store: remove.lock, identifyFactor: false })
   const followUp = supportFollowUp(api, options)
   const showContactDetails = options.routes.list !== false && options.routes.list.showContactDetails
   const gates = { requiredGroups: route.requiredGroups, requiredScopes: [] }
