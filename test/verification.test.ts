@@ -1,8 +1,10 @@
 // app.authenticate beyond the attack corpus: ID-token mode, groups and scopes, clock tolerance,
 // claim types, and the verified-token cache.
+import { Agent, request } from 'node:http'
+import { Socket, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
-import { SharedValues, toVerifiedUser } from '../lib/cognito/user.js'
+import { poolOf, SharedValues, toVerifiedUser } from '../lib/cognito/user.js'
 import { resolveOptions, type ResolvedPool } from '../lib/options/index.js'
 import type { CognitoClaims } from '../index.js'
 import { bearer, buildApp, issuerFor } from './helpers.js'
@@ -146,6 +148,66 @@ t.test('VerifiedTokenCache is bounded, can be turned off, and ignores expired cl
   off.set(off.keyOf('a'), claims(now() + 60))
   t.equal(off.get(off.keyOf('a')), undefined)
   t.equal(off.size, 0)
+})
+
+t.test('a __proto__ claim is not kept: the user keeps its pool', async t => {
+  const [pool] = resolveOptions({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } }).pools as [ResolvedPool]
+  const user = toVerifiedUser(JSON.parse('{"sub":"s","iss":"i","token_use":"access","exp":1,"__proto__":{"admin":true}}'), pool, new SharedValues())
+  t.equal(user.userPoolId, 'eu-west-1_AbCdEf123')
+  t.equal(poolOf(user), pool)
+  t.notOk('admin' in user)
+  t.same(Object.keys(user), ['sub', 'iss', 'token_use', 'exp'])
+})
+
+t.test('each connection remembers its last token: only that very string, until its exp, and only with the cache on', async t => {
+  const [pool] = resolveOptions({ cognito: { userPoolId: 'eu-west-1_AbCdEf123', clientId: 'c' }, authsignal: { apiSecretKey: 's' } }).pools
+  const user = (exp: number) => toVerifiedUser({ sub: 's', iss: 'i', token_use: 'access', exp }, pool as ResolvedPool, new SharedValues())
+  const cache = new VerifiedTokenCache(2)
+  const connection = new Socket()
+  const alice = user(now() + 60)
+  cache.remember(connection, 'a.b.c', alice)
+  t.equal(cache.onConnection(connection, 'a.b.c'), alice, 'the same token on the same connection')
+  t.equal(cache.onConnection(connection, 'a.b.d'), undefined, 'another token: not this one')
+  t.equal(cache.onConnection(new Socket(), 'a.b.c'), undefined, 'another connection: nothing remembered')
+  t.equal(cache.onConnection({}, 'a.b.c'), undefined, 'not a socket (light-my-request): nothing')
+  cache.remember({}, 'a.b.c', alice)
+  cache.remember(connection, 'x.y.z', user(now() - 1))
+  t.equal(cache.onConnection(connection, 'x.y.z'), undefined, 'expired: refused')
+  t.equal(cache.onConnection(connection, 'a.b.c'), undefined, 'one token per connection: the last one')
+  const off = new VerifiedTokenCache(0)
+  off.remember(connection, 'a.b.c', alice)
+  t.equal(off.onConnection(connection, 'a.b.c'), undefined, 'cache off: nothing remembered')
+})
+
+t.test('over a kept-alive connection, a repeated token is accepted and any other string is verified on its own', async t => {
+  const issuer = await issuerFor(t)
+  const app = await buildApp(t, issuer)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => agent.destroy())
+  const { port } = app.server.address() as AddressInfo
+  const get = (token: string) => new Promise<{ status: number, body: string, reused: boolean }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/me', agent, headers: bearer(token) }, res => {
+      let body = ''
+      res.on('data', chunk => { body += String(chunk) })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reused: req.reusedSocket }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  const token = issuer.mint({ sub: 'alice' })
+  const [h, p, s] = token.split('.') as [string, string, string]
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'mallory' })).toString('base64url')}.${s}`
+  t.same(await get(token), { status: 200, body: '{"sub":"alice"}', reused: false })
+  t.same(await get(token), { status: 200, body: '{"sub":"alice"}', reused: true }, 'repeated on the same connection')
+  const refused = await get(forged)
+  t.same([refused.status, JSON.parse(refused.body).code, refused.reused], [401, 'FST_COGNITO_TOKEN_SIGNATURE', true], 'the signature with another payload: verified, refused')
+  const changed = `${token.slice(0, -10)}${token.at(-10) === 'A' ? 'B' : 'A'}${token.slice(-9)}`
+  t.same(await get(changed).then(r => [r.status, r.reused]), [401, true], 'one character of the signature changed: verified, refused')
+  t.same(await get(token), { status: 200, body: '{"sub":"alice"}', reused: true }, 'the very token again')
+  const bob = issuer.mint({ sub: 'bob' })
+  t.same(await get(bob), { status: 200, body: '{"sub":"bob"}', reused: true }, 'another user on the same connection (a proxy\'s)')
+  t.same(await get(token), { status: 200, body: '{"sub":"alice"}', reused: true }, 'and back: the digest-keyed cache')
 })
 
 t.test('SharedValues keeps one copy of each value a pool\'s tokens repeat, up to a bound', async t => {

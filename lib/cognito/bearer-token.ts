@@ -9,8 +9,6 @@ import { BadAuthorizationHeaderError, NoTokenError, TokenAlgorithmError, TokenMa
 /** Cognito tokens are 1 to 2 KiB; a much longer one is refused before it is decoded. */
 export const MAX_TOKEN_LENGTH = 8192
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/
-
 /** The credential of `Authorization: Bearer <credential>`. Cheap: it runs on every request, cached or not. */
 export function readBearerToken (request: FastifyRequest): string {
   const header = request.headers.authorization
@@ -42,9 +40,10 @@ export class UnverifiedToken {
   private readonly first: number
   private readonly last: number
   private claims: Record<string, unknown> | undefined
+  private readonly signature: Buffer
 
   /**
-   * Three non-empty base64url segments (the payload's alphabet is checked when it is decoded). `none`, HS*
+   * Three non-empty segments in canonical base64url (the payload's checked when it is decoded). `none`, HS*
    * and any `alg` but RS256 are refused before any key lookup. The key will come from the token's pool's JWKS
    * only: `jku`, `x5u` and `jwk` are never read.
    */
@@ -54,23 +53,17 @@ export class UnverifiedToken {
     if (first <= 0 || last === first || last === token.length - 1 || token.indexOf('.', first + 1) !== last) {
       throw new TokenMalformedError('expected three base64url segments')
     }
-    const header = token.slice(0, first)
-    if (!BASE64URL.test(header) || !BASE64URL.test(token.slice(last + 1))) throw new TokenMalformedError('expected three base64url segments')
+    this.signature = canonicalBytes(token.slice(last + 1))
     this.first = first
     this.last = last
-    this.header = decodeSegment(header, 'header')
-    const { alg, kid } = this.header
-    if (alg !== 'RS256') throw new TokenAlgorithmError()
-    if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
-    this.kid = kid
+    this.header = judgedHeader(token.slice(0, first))
+    this.kid = this.header.kid as string
   }
 
   /** The unverified claims: a JSON object (not an array), from a strictly base64url segment. */
   get payload (): Record<string, unknown> {
     if (this.claims === undefined) {
-      const segment = this.token.slice(this.first + 1, this.last)
-      if (!BASE64URL.test(segment)) throw new TokenMalformedError('expected three base64url segments')
-      const claims = decodeSegment(segment, 'payload')
+      const claims = decodeSegment(this.token.slice(this.first + 1, this.last), 'payload')
       if (Array.isArray(claims)) throw new TokenMalformedError('payload is not a JSON object')
       this.claims = claims
     }
@@ -79,14 +72,45 @@ export class UnverifiedToken {
 
   /** The RS256 signature over the first two segments (ASCII, checked above, so latin1 is their UTF-8). */
   signedBy (key: KeyObject): boolean {
-    return verify('RSA-SHA256', Buffer.from(this.token.slice(0, this.last), 'latin1'), key, Buffer.from(this.token.slice(this.last + 1), 'base64url'))
+    return verify('sha256', Buffer.from(this.token.slice(0, this.last), 'latin1'), key, this.signature)
   }
 }
 
+// A pool's tokens share a handful of headers (`alg` and `kid`): each is decoded and judged once, then found by
+// its text. Cleared when full, so a flood of made-up headers cannot grow it nor keep the real ones out for long.
+const judgedHeaders = new Map<string, Record<string, unknown>>()
+const MAX_JUDGED_HEADERS = 64
+
+function judgedHeader (segment: string): Record<string, unknown> {
+  let header = judgedHeaders.get(segment)
+  if (header === undefined) {
+    header = decodeSegment(segment, 'header')
+    const { alg, kid } = header
+    if (alg !== 'RS256') throw new TokenAlgorithmError()
+    if (typeof kid !== 'string' || kid === '') throw new TokenUnknownKeyError('no kid')
+    if (judgedHeaders.size >= MAX_JUDGED_HEADERS) judgedHeaders.clear()
+    judgedHeaders.set(segment, Object.freeze(header))
+  }
+  return header
+}
+
+/**
+ * The bytes of a segment in canonical base64url only (its alphabet, no padding, no stray bits after the last
+ * byte: Node's decoder would take all of those), checked by encoding the bytes again, which costs less than a
+ * regular expression over the segment.
+ */
+function canonicalBytes (segment: string): Buffer {
+  const bytes = Buffer.from(segment, 'base64url')
+  if (bytes.toString('base64url') !== segment) throw new TokenMalformedError('expected three base64url segments')
+  return bytes
+}
+
+/** A JSON object from a canonical base64url segment. */
 function decodeSegment (segment: string, what: string): Record<string, unknown> {
+  const bytes = canonicalBytes(segment)
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    value = JSON.parse(bytes.toString('utf8'))
   } catch {
     throw new TokenMalformedError(`${what} is not base64url JSON`)
   }

@@ -72,14 +72,17 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
     return verifier
   }
 
-  function verifyWith (verifier: PoolVerifier, key: PoolKey, token: UnverifiedToken, cacheKey: string | undefined): VerifiedUser {
+  function verifyWith (request: FastifyRequest, verifier: PoolVerifier, key: PoolKey, token: UnverifiedToken, cacheKey: string | undefined): VerifiedUser {
     // The payload is decoded (and a malformed one refused) before the signature is checked.
     const payload = token.payload
     if (!token.signedBy(key.key)) throw new TokenSignatureError()
     // No extension is understood, so a token that lists one as critical is refused (RFC 7515 §4.1.11).
     if (token.header.crit) throw new TokenMalformedError('crit header is not supported')
     const user = toVerifiedUser(assertCognitoClaims(payload, verifier.pool), verifier.pool, verifier.shared)
-    if (verifier.pool.tokenCacheSize > 0) tokenCache.set(cacheKey, user)
+    if (verifier.pool.tokenCacheSize > 0) {
+      tokenCache.set(cacheKey, user)
+      tokenCache.remember(request.raw.socket, token.token, user)
+    }
     return user
   }
 
@@ -95,7 +98,7 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
   async function fetchKeyAndAccept (request: FastifyRequest, token: UnverifiedToken, verifier: PoolVerifier, cacheKey: string | undefined): Promise<void> {
     // One pool: its issuer is checked after the signature, except before a JWKS fetch, which a foreign issuer must not cost.
     if (single !== undefined) poolFor(token)
-    accept(request, verifyWith(verifier, await verifier.keyStore.getKey(token.kid), token, cacheKey))
+    accept(request, verifyWith(request, verifier, await verifier.keyStore.getKey(token.kid), token, cacheKey))
   }
 
   // Synchronous through `done` whenever no JWKS fetch is needed (a cache hit, or a key already held):
@@ -108,13 +111,17 @@ export function createCognitoVerifier (fastify: FastifyInstance, pools: Resolved
     let user: VerifiedUser | undefined
     try {
       token = readBearerToken(request)
-      cacheKey = tokenCache.keyOf(token)
-      user = tokenCache.get(cacheKey)
+      user = tokenCache.onConnection(request.raw.socket, token)
+      if (user === undefined) {
+        cacheKey = tokenCache.keyOf(token)
+        user = tokenCache.get(cacheKey)
+        if (user !== undefined) tokenCache.remember(request.raw.socket, token, user)
+      }
       if (user === undefined) {
         unverified = new UnverifiedToken(token)
         verifier = single ?? poolFor(unverified)
         const key = verifier.keyStore.peek(unverified.kid)
-        if (key !== undefined) user = verifyWith(verifier, key, unverified, cacheKey)
+        if (key !== undefined) user = verifyWith(request, verifier, key, unverified, cacheKey)
       }
       if (user !== undefined) accept(request, user)
     } catch (err) {

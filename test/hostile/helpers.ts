@@ -178,6 +178,8 @@ export interface KeyServer {
   privateKey: KeyObject
   /** Signs header and payload given as JSON *text* (so duplicate keys and non-JSON survive). */
   signRaw: (header: string, payload: string) => string
+  /** Signs two segments given as they will appear in the token (so a non-canonical encoding survives). */
+  signSegments: (header: string, payload: string) => string
   close: () => Promise<void>
 }
 
@@ -187,6 +189,8 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64url')
 export async function startKeyServer (t: Test): Promise<KeyServer> {
   const kid = randomUUID()
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const signSegments = (header: string, payload: string): string =>
+    `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url')}`
   const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] })
   const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(jwks) })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -196,10 +200,8 @@ export async function startKeyServer (t: Test): Promise<KeyServer> {
     kid,
     privateKey,
     jwksUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
-    signRaw: (header, payload) => {
-      const input = `${b64(header)}.${b64(payload)}`
-      return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
-    },
+    signRaw: (header, payload) => signSegments(b64(header), b64(payload)),
+    signSegments,
     close
   }
 }

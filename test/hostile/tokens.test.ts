@@ -40,6 +40,24 @@ const tokenA = (extra = '', opts: ClaimOptions = {}): string => capture.keep(key
 const good = tokenA()
 const [h, p, s] = good.split('.') as [string, string, string]
 const b64 = (text: string): string => Buffer.from(text).toString('base64url')
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+/** JSON text with spaces after it, so that its base64url form ends in a group of `n` bytes (1 or 2: stray bits). */
+const padded = (json: string, n: 1 | 2): string => `${json}${' '.repeat((3 + n - (json.length % 3)) % 3)}`
+/** JSON text whose base64url encoding ends in unused bits, encoded with one of them set: it decodes to the same bytes. */
+function strayBits (json: string): string {
+  const canonical = b64(json)
+  if (canonical.length % 4 === 0) throw new Error('no stray bits: pad the JSON')
+  const last = ALPHABET.indexOf(canonical.at(-1) as string)
+  const stray = `${canonical.slice(0, -1)}${ALPHABET[last + 1] as string}`
+  if (!Buffer.from(stray, 'base64url').equals(Buffer.from(json))) throw new Error('stray bits changed the bytes')
+  return stray
+}
+/** JSON text encoded with + and / rather than - and _ (a run of `?` always encodes a `_`). */
+function standardAlphabet (json: string): string {
+  const encoded = Buffer.from(json).toString('base64').replace(/=+$/, '')
+  if (!/[+/]/.test(encoded)) throw new Error('no + or / in the encoding: add a run of ?')
+  return encoded
+}
 
 interface Row {
   name: string
@@ -81,6 +99,7 @@ t.test('duplicate JSON keys: the last one wins everywhere, and appending one bre
     { name: 'payload: two sub, alice then bob: bob is the user', authorization: `Bearer ${tokenA(',"sub":"bob"')}`, status: 200, user: 'bob' },
     { name: 'payload: two exp, the last one past', authorization: `Bearer ${tokenA(',"exp":1000')}`, status: 401, code: 'FST_COGNITO_TOKEN_EXPIRED' },
     { name: 'payload: two token_use, access then id', authorization: `Bearer ${tokenA(',"token_use":"id"')}`, status: 401, code: 'FST_COGNITO_TOKEN_USE' },
+    { name: 'payload: a __proto__ claim is dropped, not made the user\'s prototype', authorization: `Bearer ${tokenA(',"__proto__":{"sub":"bob"}')}`, status: 200, user: ALICE },
     { name: 'payload: a duplicate sub appended to a signed token', authorization: `Bearer ${h}.${b64(`${claimsA().slice(0, -1)},"sub":"bob"}`)}.${s}`, status: 401, code: 'FST_COGNITO_TOKEN_SIGNATURE' }
   ]
   for (const row of rows) await check(t, row)
@@ -104,7 +123,13 @@ t.test('segments that are not JSON objects, and the wrong number of segments: 40
     { name: 'four segments', authorization: `Bearer ${good}.${s}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
     { name: 'five segments (JWE form)', authorization: `Bearer ${h}.${p}.${s}.${s}.${s}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
     { name: 'standard base64 (+ / =) instead of base64url', authorization: `Bearer ${h}.${p}.${s}+/==`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
-    { name: 'two tokens comma-joined in one header', authorization: `Bearer ${good}, Bearer ${good}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' }
+    { name: 'two tokens comma-joined in one header', authorization: `Bearer ${good}, Bearer ${good}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
+    // Encodings Node's decoder would accept, each validly signed: a segment is base64url only in its canonical form.
+    { name: 'payload with stray bits after its last byte (validly signed)', authorization: `Bearer ${capture.keep(keys.signSegments(b64(header), strayBits(padded(claimsA(), 2))))}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
+    { name: 'header with stray bits (validly signed)', authorization: `Bearer ${capture.keep(keys.signSegments(strayBits(padded(header, 1)), b64(claimsA())))}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
+    { name: 'signature with stray bits after its last byte', authorization: `Bearer ${h}.${p}.${s.slice(0, -1)}${ALPHABET[ALPHABET.indexOf(s.at(-1) as string) + 1] as string}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
+    { name: 'payload in the standard base64 alphabet (validly signed)', authorization: `Bearer ${capture.keep(keys.signSegments(b64(header), standardAlphabet(claimsA(',"note":"????????"'))))}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' },
+    { name: 'payload with = padding (validly signed)', authorization: `Bearer ${capture.keep(keys.signSegments(b64(header), Buffer.from(padded(claimsA(), 2)).toString('base64')))}`, status: 401, code: 'FST_COGNITO_TOKEN_MALFORMED' }
   ]
   for (const row of rows) await check(t, row)
   t.equal(poolC.jwksRequests, fetches, 'no JWKS fetch for any of them')
