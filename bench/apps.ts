@@ -33,6 +33,11 @@ export interface AppOptions {
   lock?: LockKind
   /** The removal's step-up (row 11r). Always set explicitly: the default may change (issue "binding"). */
   requireChallenge?: boolean
+  /**
+   * Row 11b: the removal's step-up as it was before issue "binding", done by a host hook in front of the route
+   * (with requireChallenge: false): one SDK validateChallenge, judged as the route judged it then.
+   */
+  stepUpBeforeBinding?: boolean
 }
 
 const storeClients: Array<{ disconnect?: () => void, destroy?: () => void }> = []
@@ -73,6 +78,16 @@ export function bareApp (): FastifyInstance {
 export async function pluginApp (options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   const { issuer, upstream } = options
+  // Before the plugin registers its routes, so they get it (the claims are set by then: onRequest runs first).
+  if (options.stepUpBeforeBinding === true) {
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.method !== 'DELETE') return
+      const userId = request.user.sub
+      const token = request.headers['x-authsignal-token']
+      const result = await app.authsignal.validateChallenge({ token: typeof token === 'string' ? token : '', userId, action: 'removeAuthenticator' })
+      if (!result.isValid || result.userId !== userId || result.action !== 'removeAuthenticator') await reply.code(403).send({ code: 'FST_AUTHSIGNAL_CHALLENGE_REQUIRED' })
+    })
+  }
   await app.register(authenticatorsPlugin, {
     cognito: {
       userPoolId: issuer.userPoolId,

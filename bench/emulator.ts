@@ -2,7 +2,9 @@
 import { serveParent } from './ipc.js'
 
 export type EmulatorReady = { apiUrl: string, secret: string } | { unavailable: string }
-export interface ChallengeTokensArgs { users: string[], perUser: number }
+/** Rows 11r/11b/11p: each user's passkeys to remove, each with the token of a removal challenge completed by email. */
+export interface RemovalsArgs { users: string[], perUser: number }
+export interface Removal { userId: string, userAuthenticatorId: string, challengeToken: string }
 
 const userId = process.argv[2] ?? 'bench-user'
 
@@ -16,10 +18,18 @@ try {
   // It records every request it receives: forget them, or the log grows with the load.
   const forget = setInterval(() => emulator.clearRequests(), 250)
   serveParent({ apiUrl: emulator.apiUrl, secret: emulator.secret } satisfies EmulatorReady, {
-    // Row 11r: tokens of completed removal challenges, `perUser` for each user, so no token need be sent twice.
-    challengeTokens: (args) => {
-      const { users, perUser } = args as ChallengeTokensArgs
-      return users.map(user => Array.from({ length: perUser }, () => emulator.completeChallenge(user, 'removeAuthenticator', 'EMAIL_OTP')))
+    // Rows 11r/11b/11p: each user an email authenticator (the step-up's factor, enrolled first), then `perUser`
+    // passkeys, each with the token of its own completed challenge: every request removes one, none twice.
+    removals: (args) => {
+      const { users, perUser } = args as RemovalsArgs
+      return users.map(user => {
+        const email = emulator.seedAuthenticator(user, { verificationMethod: 'EMAIL_OTP', email: 'remover@example.com' })
+        return Array.from({ length: perUser }, (): Removal => ({
+          userId: user,
+          userAuthenticatorId: emulator.seedAuthenticator(user, { verificationMethod: 'PASSKEY', displayName: 'Bench key' }).userAuthenticatorId,
+          challengeToken: emulator.completeChallenge(user, 'removeAuthenticator', undefined, email.userAuthenticatorId)
+        }))
+      })
     }
   }, async () => {
     clearInterval(forget)

@@ -5,6 +5,7 @@
 // process's CPU time (process.cpuUsage), not the wall clock: on a busy 2-core machine the wall clock also
 // counts the time other processes held the core. The best batch of each is kept; batches are interleaved.
 import { createPublicKey, hash, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { Socket } from 'node:net'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { JwtRsaVerifier } from 'aws-jwt-verify'
 import type { FastifyInstance } from 'fastify'
@@ -19,7 +20,7 @@ import { serveParent } from './ipc.js'
 export interface InProcessArgs { issuer: IssuerInfo, tokens: string[], repeated: string, rounds: number, tokenCacheSize: number }
 type Measure = 'pluginHook' | 'bareInject' | 'pluginInject' | 'pluginCachedInject' | 'baselineBareInject' | 'baselineInject' |
   'staticBareInject' | 'staticInject' | 'cryptoVerify' | 'awsJwtVerify' | 'splitHeader' | 'splitPayload' | 'splitSignature' | 'splitClaims' | 'splitCacheKey' |
-  'hitHook' | 'hitHeader' | 'hitDigest' | 'hitLru' | 'hitAccept'
+  'hitHook' | 'hitConnection' | 'hitHeader' | 'hitDigest' | 'hitLru' | 'hitAccept'
 export interface InProcessResult {
   /** Best microseconds of process CPU time per operation, per measurement. */
   us: Record<Measure, number>
@@ -33,7 +34,7 @@ export interface InProcessResult {
 const BATCH = 500
 const MEASURES: Measure[] = [
   'pluginHook', 'bareInject', 'pluginInject', 'pluginCachedInject', 'baselineBareInject', 'baselineInject', 'staticBareInject', 'staticInject', 'cryptoVerify', 'awsJwtVerify',
-  'splitHeader', 'splitPayload', 'splitSignature', 'splitClaims', 'splitCacheKey', 'hitHook', 'hitHeader', 'hitDigest', 'hitLru', 'hitAccept'
+  'splitHeader', 'splitPayload', 'splitSignature', 'splitClaims', 'splitCacheKey', 'hitHook', 'hitConnection', 'hitHeader', 'hitDigest', 'hitLru', 'hitAccept'
 ]
 
 interface Clock { cpu: number, wall: number }
@@ -98,6 +99,13 @@ async function run ({ issuer, tokens, repeated, rounds, tokenCacheSize }: InProc
     cache.set(key, user)
     const target = request as unknown as Record<string, unknown>
     hits.hitHook = syncBatch(0, BATCH, () => { hookApp.authenticate(request, reply, done) })
+    // The same request on a real connection, whose last token it is (inject's mock socket is never remembered).
+    const raw = request.raw as unknown as { socket: unknown }
+    const mock = raw.socket
+    raw.socket = new Socket()
+    hookApp.authenticate(request, reply, done)
+    hits.hitConnection = syncBatch(0, BATCH, () => { hookApp.authenticate(request, reply, done) })
+    raw.socket = mock
     hits.hitHeader = syncBatch(0, BATCH, () => { readBearerToken(request) })
     hits.hitDigest = syncBatch(0, BATCH, () => { cache.keyOf(repeated) })
     hits.hitLru = syncBatch(0, BATCH, () => { cache.get(key) })

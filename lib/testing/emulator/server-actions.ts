@@ -56,7 +56,7 @@ export function actionRoutes ({ store, tokens, baseUrl }: ServerApiContext): Rou
         const from = fromDate === null ? '' : new Date(fromDate)
         if (from !== '' && Number.isNaN(from.getTime())) return errorReply(400, 'invalid_request', 'fromDate must be an ISO 8601 date')
         const since = from === '' ? '' : from.toISOString()
-        const found = [...store.actions.values()].reverse().filter((r) => r.userId === userId &&
+        const found = [...store.actionsOf(userId as string)].reverse().filter((r) =>
           (codes === undefined || codes.includes(r.action)) && (state === null || r.state === state) && r.createdAt >= since)
         return {
           status: 200,

@@ -53,6 +53,8 @@ export class EmulatorStore {
   readonly passkeys = new Map<string, PasskeySecret>() // by userAuthenticatorId
   readonly totps = new Map<string, TotpSecret>() // by userAuthenticatorId
   readonly actions = new Map<string, ActionRecord>()
+  /** Each user's actions, oldest first: a user's query reads their own, not every user's. */
+  private readonly actionsByUser = new Map<string, ActionRecord[]>()
   readonly otps = new Map<string, PendingOtp>() // by action idempotencyKey
   readonly failures = new Map<string, number>() // wrong codes so far, by action idempotencyKey
   readonly webauthn = new Map<string, PendingWebauthn>() // by challengeId
@@ -134,8 +136,19 @@ export class EmulatorStore {
       redirectUrl: attrs.redirectUrl,
       settings: attrs.redirectToSettings === true || action === 'manageAuthenticators'
     })
+    // A key tracked again names the new action only.
+    const previous = this.actions.get(record.idempotencyKey)
+    if (previous !== undefined) this.actionsByUser.set(previous.userId, this.actionsOf(previous.userId).filter(r => r !== previous))
     this.actions.set(record.idempotencyKey, record)
+    const own = this.actionsByUser.get(userId) ?? []
+    own.push(record)
+    this.actionsByUser.set(userId, own)
     return record
+  }
+
+  /** The user's actions, oldest first. */
+  actionsOf (userId: string): readonly ActionRecord[] {
+    return this.actionsByUser.get(userId) ?? []
   }
 
   // The action succeeded, by this authenticator when one is named: the action records which one, and the
@@ -175,7 +188,7 @@ export class EmulatorStore {
   }
 
   reset (): void {
-    for (const map of [this.users, this.passkeys, this.totps, this.actions, this.otps, this.failures, this.webauthn, this.totpEnrolments]) map.clear()
+    for (const map of [this.users, this.passkeys, this.totps, this.actions, this.actionsByUser, this.otps, this.failures, this.webauthn, this.totpEnrolments]) map.clear()
     this.sentOtps.length = 0
     this.rules.length = 0
   }
