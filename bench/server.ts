@@ -47,6 +47,7 @@ async function sdkLoop ({ durationMs, concurrency, userId, via }: SdkLoopArgs): 
 
 serveParent({ url: `http://127.0.0.1:${port}` } satisfies ServerReady, {
   stats: () => ({ ...cacheStats }),
+  cpu: () => process.cpuUsage(),
   sdkLoop: (args) => sdkLoop(args as SdkLoopArgs)
 }, async () => {
   await app.close()
