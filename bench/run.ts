@@ -492,11 +492,11 @@ function buildRows (r: Results): Row[] {
         what: 'plugin POST /authenticators/token (repeated token)',
         value: rate(tokenRoute),
         p99: tokenRoute.p99,
-        versus: `row 11t is ${x(trackRoute.rps, tokenRoute.rps)} this`,
+        versus: `row 11t is ${x(trackRoute.rps, tokenRoute.rps)} this; server CPU ${cpu(tokenRoute)} = ${x(tokenRoute.cpuUs ?? NaN, trackRoute.cpuUs ?? NaN)} row 11t's`,
         target: '<= 1.15x',
         pass: trackRoute.rps <= 1.15 * tokenRoute.rps
       },
-      { id: '11t', what: '  host POST /track on that server: app.authenticate + one SDK track (the route before "binding")', value: rate(trackRoute), p99: trackRoute.p99, versus: '' },
+      { id: '11t', what: '  host POST /track on that server: app.authenticate + one SDK track (the route before "binding")', value: rate(trackRoute), p99: trackRoute.p99, versus: `server CPU ${cpu(trackRoute)}` },
       {
         id: '8',
         what: 'plugin GET /authenticators (repeated token)',
@@ -533,12 +533,12 @@ function buildRows (r: Results): Row[] {
         what: `plugin DELETE of a passkey with x-authsignal-token (single-use), requireChallenge: true, ${REMOVERS} users`,
         value: rate(stepUp),
         p99: stepUp.p99,
-        versus: `row 11b is ${x(before.rps, stepUp.rps)} this, row 11p ${x(plain.rps, stepUp.rps)}`,
+        versus: `row 11b is ${x(before.rps, stepUp.rps)} this, row 11p ${x(plain.rps, stepUp.rps)}; server CPU ${cpu(stepUp)} = ${x(stepUp.cpuUs ?? NaN, before.cpuUs ?? NaN)} row 11b's`,
         target: '<= 1.15x',
         pass: before.rps <= 1.15 * stepUp.rps
       },
-      { id: '11b', what: '  the same removals with the step-up before "binding" (a host hook: one SDK validateChallenge)', value: rate(before), p99: before.p99, versus: '' },
-      { id: '11p', what: '  the same removals, requireChallenge: false', value: rate(plain), p99: plain.p99, versus: '' })
+      { id: '11b', what: '  the same removals with the step-up before "binding" (a host hook: one SDK validateChallenge)', value: rate(before), p99: before.p99, versus: `server CPU ${cpu(before)}` },
+      { id: '11p', what: '  the same removals, requireChallenge: false', value: rate(plain), p99: plain.p99, versus: `server CPU ${cpu(plain)}` })
   }
   const removeMemory = get('removeMemory')
   if (!Number.isNaN(removeMemory.rps) && r.stores !== undefined) {

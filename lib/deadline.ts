@@ -4,12 +4,14 @@
 // a timeout signal referenced only through AbortSignal.any() can be garbage-collected before it fires on some
 // Node.js versions.
 
+/** What `withTimeout` aborts: an AbortController, or a lighter stand-in for a caller that knows what reads it. */
+export interface Abortable { readonly signal: AbortSignal, abort: () => void }
+
 /**
  * `fn` given a signal that aborts after `ms`. Rejects with `onTimeout()` once the time is up, whether or not `fn`
  * heeds its signal; any failure of `fn` after that is the timeout too. The timeout error is built once.
  */
-export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error): Promise<T> {
-  const controller = new AbortController()
+export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error, controller: Abortable = new AbortController()): Promise<T> {
   let expired: Error | undefined
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {

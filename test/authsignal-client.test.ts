@@ -8,7 +8,7 @@ import axios from 'axios'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import authenticatorsPlugin from '../index.js'
-import { hookRequestConfig, sdkVersion, toUpstreamError } from '../lib/authsignal/client.js'
+import { AxiosDeadline, hookRequestConfig, sdkVersion, toUpstreamError } from '../lib/authsignal/client.js'
 import { ALICE, bearer, buildApp, cognitoOptions, emulatorFor, emulatorOptions, issuerFor, tokenOnly } from './helpers.js'
 
 // One key pair for the whole file: tests share the issuer, never its state.
@@ -160,4 +160,33 @@ t.test(`the installed @authsignal/node still has what the deadline relies on (te
   const err = await new Authsignal({ apiSecretKey: 'x', apiUrl, retries: 0 }).getUser({ userId: 'u' }).catch((e: Error) => e)
   t.match((err as Error).message, /status code 503/, `@authsignal/node ${sdkVersion()}: the message of an empty-body error still names its status`)
   t.equal(toUpstreamError(err, 'getUser').statusCode, 502)
+})
+
+t.test('the deadline really ends the request: the upstream sees its connection closed when the route answers 504', async t => {
+  let closed!: () => void
+  const connectionClosed = new Promise<void>(resolve => { closed = resolve })
+  // Never answers; tells when the plugin's side ends the request.
+  const { apiUrl, seen } = await upstream(t, (req) => { req.socket.on('close', () => closed()) })
+  const app = await buildApp(t, issuer, { authsignal: { apiSecretKey: 'test-secret', apiUrl, timeoutMs: 300 } })
+  const res = await app.inject({ url: '/authenticators', headers: bearer(issuer.mint({ sub: ALICE })) })
+  t.equal(res.statusCode, 504)
+  t.same(seen, [`GET /v1/users/${ALICE}/authenticators`])
+  await connectionClosed
+  t.pass('the upstream connection was closed by the deadline, not left open')
+})
+
+t.test('AxiosDeadline: what axios reads of a signal', async t => {
+  const early = new AxiosDeadline()
+  early.abort()
+  t.equal(early.signal.aborted, true, 'aborted before the request is sent: axios does not send it')
+  const deadline = new AxiosDeadline()
+  let called = 0
+  deadline.addEventListener('abort', () => { called++ })
+  deadline.abort()
+  t.equal(called, 1, 'the request in flight is ended')
+  const settled = new AxiosDeadline()
+  settled.addEventListener('abort', () => { called++ })
+  settled.removeEventListener()
+  settled.abort()
+  t.equal(called, 1, 'a request that has ended is not ended again')
 })

@@ -12,7 +12,6 @@
 // The SDK offers no supported way to pass a timeout or an axios instance: the deadline reaches axios through
 // its private `getRequestConfig`, so the SDK is pinned to the tested minor version (package.json) and
 // test/authsignal-client.test.ts fails, naming the SDK version, if that hook or its error messages change.
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -35,7 +34,13 @@ export function sdkVersion (): string {
 }
 
 const BAD_BODY = 'authsignal-cognito: unexpected upstream body'
-const callSignal = new AsyncLocalStorage<AbortSignal>()
+/**
+ * The signal of the call being made. Set only while `withDeadline` calls the SDK method, which builds its axios
+ * config (`getRequestConfig`) synchronously, before its first `await`: a plain slot rather than an
+ * AsyncLocalStorage, whose first `run` turns on promise hooks that tax every promise of the host's process
+ * (bench/README.md, row 11).
+ */
+let callSignal: AbortSignal | undefined
 
 interface UpstreamFailure { message?: unknown, code?: unknown, cause?: unknown, axiosError?: { response?: { status?: number } } }
 type SdkInternals = { getRequestConfig?: () => Record<string, unknown> }
@@ -56,7 +61,7 @@ export function hookRequestConfig (client: object): void {
   const baseConfig = sdk.getRequestConfig.bind(client)
   sdk.getRequestConfig = () => ({
     ...baseConfig(),
-    signal: callSignal.getStore(),
+    signal: callSignal,
     maxRedirects: 0,
     maxContentLength: MAX_UPSTREAM_BYTES,
     // Another Authsignal instance of the host's may have put axios-retry on the global axios: not for our calls.
@@ -80,10 +85,45 @@ function parseJsonBody (data: unknown, headers: { get?: (name: string) => unknow
   return parsed
 }
 
+/**
+ * The signal axios gets for one call: all axios reads of it is `aborted` and one 'abort' listener, added when the
+ * request is sent and removed when it ends. A Node.js AbortController per call costs about 15 µs of EventTarget
+ * machinery (bench/README.md, row 11); this costs an object.
+ */
+export class AxiosDeadline {
+  aborted = false
+  private listener: (() => void) | undefined
+
+  get signal (): AbortSignal {
+    return this as unknown as AbortSignal
+  }
+
+  addEventListener (_type: 'abort', listener: () => void): void {
+    this.listener = listener
+  }
+
+  removeEventListener (): void {
+    this.listener = undefined
+  }
+
+  /** Ends the request in flight; before it is sent, axios sees `aborted` and does not send it. */
+  abort (): void {
+    this.aborted = true
+    this.listener?.()
+  }
+}
+
 /** Runs one SDK call under the deadline and maps its failure to a 502/503/504 error. */
 export async function withDeadline<T> (client: Authsignal, timeoutMs: number, operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
   const timedOut = (): Error => new UpstreamTimeoutError(operation, timeoutMs)
-  return await withTimeout(timeoutMs, signal => callSignal.run(signal, () => fn(client)), timedOut).catch((err: unknown) => {
+  return await withTimeout(timeoutMs, signal => {
+    callSignal = signal
+    try {
+      return fn(client)
+    } finally {
+      callSignal = undefined
+    }
+  }, timedOut, new AxiosDeadline()).catch((err: unknown) => {
     throw err instanceof UpstreamTimeoutError ? err : toUpstreamError(err, operation)
   })
 }
