@@ -98,7 +98,14 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
     },
     // Without an emulator the routes point at a closed port: only the host routes are measured then.
     authsignal: { apiSecretKey: upstream?.secret ?? 'unused', apiUrl: upstream?.apiUrl ?? 'http://127.0.0.1:9/v1' },
-    routes: { remove: { requireChallenge: options.requireChallenge ?? false, ...(options.lock !== undefined && { lock: lockStore(options.lock) }) } }
+    routes: {
+      remove: {
+        requireChallenge: options.requireChallenge ?? false,
+        // Row 11r's challenges are all completed before the run starts, which lasts longer than the default 300 s.
+        maxChallengeAgeSec: 3600,
+        ...(options.lock !== undefined && { lock: lockStore(options.lock) })
+      }
+    }
   })
   app.get('/hello', hello)
   app.get('/me', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
