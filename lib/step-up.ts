@@ -109,6 +109,11 @@ export function refusalFor (proof: StepUpProof, target: UpstreamAuthenticator, o
   if (verifiedBy !== undefined && verifiedBy === target.userAuthenticatorId) {
     return refuse('it was completed with the authenticator being removed: complete it with another factor')
   }
+  // Removed since (by this route, the pre-built UI or the portal): its age can no longer be judged, and a factor
+  // a stolen session enrolled, used, then removed must not leave its challenge behind to remove an older one.
+  if (verifiedBy !== undefined && !owned.some(a => a.userAuthenticatorId === verifiedBy)) {
+    return refuse('it was completed with an authenticator that has since been removed: complete a new one')
+  }
   if (verifiedBy === undefined) {
     // Authsignal did not say which authenticator completed it: no authenticator of its method may go on its strength.
     if (method === undefined) return refuse('Authsignal did not say which factor completed it')

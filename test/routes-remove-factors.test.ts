@@ -182,6 +182,23 @@ t.test('requireChallenge: another authenticator of the same method is another fa
   t.same(ids(emu), [phone.userAuthenticatorId])
 })
 
+t.test('requireChallenge: a challenge completed with an authenticator removed since is 403 (a stolen session\'s passkey, enrolled, used, removed)', async t => {
+  const { emu, remove } = await setup(t, stepUp)
+  const mail = emu.seedAuthenticator(ALICE, email)
+  emu.seedAuthenticator(ALICE, { verificationMethod: 'PASSKEY' })
+  const totp = emu.seedAuthenticator(ALICE, app2)
+  const gone = emu.seedAuthenticator(ALICE, { verificationMethod: 'PASSKEY' })
+  const kept = emu.completeChallenge(ALICE, ACTION, undefined, gone.userAuthenticatorId)
+  t.equal((await remove(gone.userAuthenticatorId, emu.completeChallenge(ALICE, ACTION, undefined, totp.userAuthenticatorId))).status, 204)
+  const before = ids(emu)
+
+  const res = await remove(mail.userAuthenticatorId, kept)
+
+  t.equal(res.status, 403)
+  t.match(res.body.message, /completed with an authenticator that has since been removed/)
+  t.same(ids(emu), before, 'the email stays')
+})
+
 t.test('requireChallenge: without verifiedByAuthenticatorId the method decides: its authenticators are refused, others allowed', async t => {
   const { emu, remove } = await setup(t, stepUp)
   const phone = emu.seedAuthenticator(ALICE, sms)
