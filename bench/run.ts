@@ -64,6 +64,8 @@ interface Measured {
   p99: number
   non2xx: number
   errors: number
+  /** Answers of any status in the run (the case's cache lookups and CPU time are counted per answer). */
+  answers: number
   /** The answering process's CPU time per answer (µs), best round: what a request costs the server, whatever else the machine runs. */
   cpuUs?: number
 }
@@ -91,9 +93,6 @@ interface HttpCase {
   server?: Child<ServerReady>
 }
 
-/** Answers of the last autocannon run, whatever their status (for the cases' lookup counts). */
-let lastAnswers = 0
-
 async function cannon (c: HttpCase, seconds: number): Promise<Measured> {
   if (c.custom !== undefined) return c.custom(seconds)
   const options: CannonOptions = { url: c.url, connections: CONNECTIONS, duration: seconds, method: c.method ?? 'GET' }
@@ -114,10 +113,9 @@ async function cannon (c: HttpCase, seconds: number): Promise<Measured> {
   }
   const result = await autocannon(options)
   const total = Object.values(result.statusCodeStats).reduce((sum, { count }) => sum + count, 0)
-  lastAnswers = total
-  if (c.status === undefined) return { rps: result['2xx'] / result.duration, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }
+  if (c.status === undefined) return { rps: result['2xx'] / result.duration, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, answers: total }
   const expected = result.statusCodeStats[String(c.status)]?.count ?? 0
-  return { rps: expected / result.duration, p99: result.latency.p99, non2xx: total - expected, errors: result.errors + result.timeouts }
+  return { rps: expected / result.duration, p99: result.latency.p99, non2xx: total - expected, errors: result.errors + result.timeouts, answers: total }
 }
 
 async function mintMany (issuer: CognitoIssuer, n: number): Promise<string[]> {
@@ -268,7 +266,7 @@ async function main (): Promise<void> {
           custom: async (seconds) => {
             const args: SdkLoopArgs = { durationMs: seconds * 1000, concurrency: CONNECTIONS, userId: BENCH_USER, via }
             const r = await plugin.call<SdkLoopResult>('sdkLoop', args)
-            return { rps: r.ops / r.seconds, p99: NaN, non2xx: 0, errors: r.errors }
+            return { rps: r.ops / r.seconds, p99: NaN, non2xx: 0, errors: r.errors, answers: r.ops }
           }
         })))
     }
@@ -300,14 +298,14 @@ async function main (): Promise<void> {
         const before = c.stats === undefined ? undefined : await c.stats.call<{ gets: number, hits: number }>('stats')
         const cpuBefore = c.server === undefined || c.custom !== undefined ? undefined : await c.server.call<NodeJS.CpuUsage>('cpu')
         const m = await cannon(c, SECONDS)
-        if (cpuBefore !== undefined && c.server !== undefined && lastAnswers > 0) {
+        if (cpuBefore !== undefined && c.server !== undefined && m.answers > 0) {
           const cpuAfter = await c.server.call<NodeJS.CpuUsage>('cpu')
-          m.cpuUs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / lastAnswers
+          m.cpuUs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / m.answers
         }
         if (before !== undefined && c.stats !== undefined) {
           const after = await c.stats.call<{ gets: number, hits: number }>('stats')
           const sum = lookups.get(c.key) ?? { requests: 0, gets: 0, hits: 0 }
-          lookups.set(c.key, { requests: sum.requests + lastAnswers, gets: sum.gets + after.gets - before.gets, hits: sum.hits + after.hits - before.hits })
+          lookups.set(c.key, { requests: sum.requests + m.answers, gets: sum.gets + after.gets - before.gets, hits: sum.hits + after.hits - before.hits })
         }
         const kept = best.get(c.key)
         if (kept === undefined || m.rps > kept.rps) best.set(c.key, { ...m, cpuUs: Math.min(m.cpuUs ?? Infinity, kept?.cpuUs ?? Infinity) })
@@ -421,7 +419,7 @@ interface Results {
 }
 
 function buildRows (r: Results): Row[] {
-  const get = (key: string): Measured => r.best.get(key) ?? { rps: NaN, p99: NaN, non2xx: 0, errors: 0 }
+  const get = (key: string): Measured => r.best.get(key) ?? { rps: NaN, p99: NaN, non2xx: 0, errors: 0, answers: 0 }
   const lookupsOf = (key: string): Lookups => r.lookups.get(key) ?? { requests: 0, gets: 0, hits: 0 }
   // Requests the connection's last token answered: the ones that never reached the digest-keyed cache.
   const onConnection = (key: string): number => Math.max(0, lookupsOf(key).requests - lookupsOf(key).gets)
