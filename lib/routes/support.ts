@@ -149,12 +149,10 @@ export function supportRoutes (fastify: FastifyInstance, route: ResolvedSupportR
         tried.add(next.userAuthenticatorId)
         removed.push(next)
       }
-    } catch (err) {
-      // What was removed before the failure is told and logged all the same: nothing is lost.
+    } finally {
+      // Also after a failure: what was removed before it is told and logged all the same (the follow-up never throws).
       await followUp(request, reply, target.userId, removed, actor)
-      throw err
     }
-    await followUp(request, reply, target.userId, removed, actor)
     return { removed: removed.length }
   }
 
