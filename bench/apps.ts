@@ -3,6 +3,7 @@ import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import buildGetJwks from 'get-jwks'
+import { UserActionState } from '@authsignal/node'
 import { Redis } from 'ioredis'
 import authenticatorsPlugin, { dynamoDbLock, memoryLock, redisLock, type CognitoClaims, type LockStore } from '../index.js'
 import { VerifiedTokenCache } from '../lib/cognito/token-cache.js'
@@ -35,7 +36,7 @@ export interface AppOptions {
   requireChallenge?: boolean
   /**
    * Row 11b: the removal's step-up as it was before issue "binding", done by a host hook in front of the route
-   * (with requireChallenge: false): one SDK validateChallenge, judged as the route judged it then.
+   * (with requireChallenge: false): SDK validateChallenge and queryUserActions, judged as the route judged them then.
    */
   stepUpBeforeBinding?: boolean
 }
@@ -80,12 +81,25 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
   const { issuer, upstream } = options
   // Before the plugin registers its routes, so they get it (the claims are set by then: onRequest runs first).
   if (options.stepUpBeforeBinding === true) {
+    // What the route's step-up did before "binding" (lib/routes/remove.ts at e7d3f71^1, issue "passkeys"): the
+    // challenge validated, then who completed it looked up in the user's succeeded actions; refused when that is
+    // the authenticator being removed (Authsignal names it in every row 11 challenge). No single-use record, no age
+    // bound, no newer-factor rule: those are what "binding" added.
     app.addHook('preHandler', async (request, reply) => {
       if (request.method !== 'DELETE') return
       const userId = request.user.sub
       const token = request.headers['x-authsignal-token']
-      const result = await app.authsignal.validateChallenge({ token: typeof token === 'string' ? token : '', userId, action: 'removeAuthenticator' })
-      if (!result.isValid || result.userId !== userId || result.action !== 'removeAuthenticator') await reply.code(403).send({ code: 'FST_AUTHSIGNAL_CHALLENGE_REQUIRED' })
+      const action = 'removeAuthenticator'
+      const result = await app.authsignal.validateChallenge({ token: typeof token === 'string' ? token : '', userId, action })
+      if (!result.isValid || result.state !== 'CHALLENGE_SUCCEEDED' || result.userId !== userId || result.action !== action) {
+        return await reply.code(403).send({ code: 'FST_AUTHSIGNAL_CHALLENGE_REQUIRED' })
+      }
+      const actions = await app.authsignal.queryUserActions({ userId, actionCodes: [action], state: UserActionState.CHALLENGE_SUCCEEDED })
+      const done = actions.find(a => a.idempotencyKey === result.idempotencyKey)
+      const verifiedBy = done?.verifiedByAuthenticatorId
+      if (verifiedBy === undefined || verifiedBy === (request.params as { id: string }).id) {
+        return await reply.code(403).send({ code: 'FST_AUTHSIGNAL_CHALLENGE_REQUIRED' })
+      }
     })
   }
   await app.register(authenticatorsPlugin, {

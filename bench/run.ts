@@ -537,7 +537,7 @@ function buildRows (r: Results): Row[] {
         target: '<= 1.15x',
         pass: before.rps <= 1.15 * stepUp.rps
       },
-      { id: '11b', what: '  the same removals with the step-up before "binding" (a host hook: one SDK validateChallenge)', value: rate(before), p99: before.p99, versus: `server CPU ${cpu(before)}` },
+      { id: '11b', what: '  the same removals with the step-up before "binding" (a host hook: SDK validateChallenge + queryUserActions)', value: rate(before), p99: before.p99, versus: `server CPU ${cpu(before)}` },
       { id: '11p', what: '  the same removals, requireChallenge: false', value: rate(plain), p99: plain.p99, versus: `server CPU ${cpu(plain)}` })
   }
   const removeMemory = get('removeMemory')

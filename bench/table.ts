@@ -81,10 +81,10 @@ export function printReport (rows: Row[], meta: ReportMeta): void {
     '  10o-10q: one acquire + release on each store, sequential, wall clock, in a fresh process.',
     '- Row 9: examples/lambda.ts bundled as SAM\'s esbuild build does (bundle, cjs, minified), loaded with require under plain node.',
     '- Rows 11: the token route vs a host route on the same server doing app.authenticate + one SDK track. 11r/11b/11p: each',
-    '  request removes one passkey (204) of one of 300 users (disjoint per row), with the token of its own challenge completed by',
+    '  request removes one passkey (204) of one of 1,500 users (disjoint per row), with the token of its own challenge completed by',
     '  the user\'s email authenticator, on three plugin servers: requireChallenge true (validateChallenge and the action lookup',
-    '  before the lock, the single-use record under it); false behind a host preHandler doing one SDK validateChallenge (the',
-    '  step-up before issue "binding"); false alone.',
+    '  before the lock, the single-use record under it); false behind a host preHandler doing what the route\'s step-up did',
+    '  before issue "binding" (SDK validateChallenge, then queryUserActions for the factor that completed it); false alone.',
     ''
   ]
   process.stdout.write(out.join('\n') + '\n')
