@@ -10,23 +10,27 @@ export interface Abortable { readonly signal: AbortSignal, abort: () => void }
 /**
  * `fn` given a signal that aborts after `ms`. Rejects with `onTimeout()` once the time is up, whether or not `fn`
  * heeds its signal; any failure of `fn` after that is the timeout too. The timeout error is built once.
+ * One promise settled by whichever comes first (a later settle is a no-op), rather than a race of two: it runs
+ * on every upstream call (bench/README.md, row 11).
  */
 export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error, controller: Abortable = new AbortController()): Promise<T> {
-  let expired: Error | undefined
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      expired = onTimeout()
+  return await new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(onTimeout())
       controller.abort()
-      reject(expired)
     }, ms)
-  })
-  try {
-    return await Promise.race([fn(controller.signal), timeout]).catch((err: unknown) => { throw expired ?? err })
-  } finally {
     // Settled: nothing is left in flight (on a timeout the abort already ended the call), so no abort here.
-    clearTimeout(timer)
-  }
+    const settle = (): void => { clearTimeout(timer) }
+    let work: Promise<T>
+    try {
+      work = fn(controller.signal)
+    } catch (err) {
+      settle()
+      reject(err)
+      return
+    }
+    work.then(value => { settle(); resolve(value) }, (err: unknown) => { settle(); reject(err) })
+  })
 }
 
 /** Waits for `work` at most `ms`: true when it settled in time. `work` goes on either way and must not reject. */

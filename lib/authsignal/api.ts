@@ -106,22 +106,23 @@ function segment (id: string): string {
 export interface LastCall { at: string, operation: string, ok: boolean, code?: string, error?: string }
 
 export class AuthsignalApi {
-  private last: LastCall | undefined
+  /** The last call's outcome; its time kept as a number and formatted when read (every call sets it). */
+  private last: (Omit<LastCall, 'at'> & { at: number }) | undefined
 
   constructor (readonly client: Authsignal, private readonly timeoutMs: number) {}
 
   get lastCall (): LastCall | undefined {
-    return this.last
+    return this.last === undefined ? undefined : { ...this.last, at: new Date(this.last.at).toISOString() }
   }
 
   private async call<T> (operation: string, fn: (client: Authsignal) => Promise<T>): Promise<T> {
     try {
       const answer = await withDeadline(this.client, this.timeoutMs, operation, fn)
-      this.last = { at: new Date().toISOString(), operation, ok: true }
+      this.last = { at: Date.now(), operation, ok: true }
       return answer
     } catch (err) {
       // Our own error (withDeadline maps every failure): its message names the cause and never carries a secret.
-      this.last = { at: new Date().toISOString(), operation, ok: false, code: (err as FastifyError).code, error: (err as FastifyError).message }
+      this.last = { at: Date.now(), operation, ok: false, code: (err as FastifyError).code, error: (err as FastifyError).message }
       throw err
     }
   }

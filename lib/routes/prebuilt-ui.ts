@@ -15,7 +15,10 @@ export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRout
     onRequest: authenticate,
     ...trackedRouteHooks(context),
     // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
-    preValidation: async (request) => { request.body ??= {} },
+    preValidation: (request, _reply, done) => {
+      request.body ??= {}
+      done()
+    },
     bodyLimit: 4096,
     schema: routeSchema(options.openapi, {
       summary: 'Get a URL of Authsignal\'s pre-built UI to manage authenticators',

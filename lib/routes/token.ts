@@ -30,7 +30,10 @@ export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, context
     onRequest: authenticate,
     ...trackedRouteHooks(context),
     // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
-    preValidation: async (request) => { request.body ??= {} },
+    preValidation: (request, _reply, done) => {
+      request.body ??= {}
+      done()
+    },
     bodyLimit: 1024,
     schema: routeSchema(options.openapi, {
       summary: 'Get an Authsignal token to enrol a new authenticator',
