@@ -150,6 +150,25 @@ t.test('a host-supplied client that rejects with something other than an Error i
   t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
 })
 
+t.test('a host-supplied client that throws before returning a promise is a 502 at once, and leaves no deadline timer behind', async t => {
+  class HostClient extends Authsignal {
+    // Not async: the throw happens while the plugin calls it, before any promise exists.
+    override getAuthenticators (): never {
+      throw new Error('the host client failed at once')
+    }
+  }
+  const client = new HostClient({ apiSecretKey: 'host-secret', apiUrl: 'http://127.0.0.1:9/v1', retries: 0 })
+  const app = await buildApp(t, issuer, { authsignal: { client, timeoutMs: 60_000 } })
+  const headers = bearer(issuer.mint({ sub: ALICE }))
+  await app.inject({ url: '/authenticators', headers })
+  const timers = (): number => process.getActiveResourcesInfo().filter(name => name === 'Timeout').length
+  const before = timers()
+  const res = await app.inject({ url: '/authenticators', headers })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().code, 'FST_AUTHSIGNAL_UNREACHABLE')
+  t.equal(timers(), before, 'the 60 s deadline timer was cleared with the answer')
+})
+
 t.test(`the installed @authsignal/node still has what the deadline relies on (tested with ${sdkVersion()})`, async t => {
   t.equal(typeof (Authsignal.prototype as unknown as Record<string, unknown>).getRequestConfig, 'function',
     `@authsignal/node ${sdkVersion()}: the private getRequestConfig hook is gone; the deadline can no longer reach axios`)
