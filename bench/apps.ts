@@ -97,7 +97,7 @@ export async function pluginApp (options: AppOptions): Promise<FastifyInstance> 
       const actions = await app.authsignal.queryUserActions({ userId, actionCodes: [action], state: UserActionState.CHALLENGE_SUCCEEDED })
       const done = actions.find(a => a.idempotencyKey === result.idempotencyKey)
       const verifiedBy = done?.verifiedByAuthenticatorId
-      if (verifiedBy === undefined || verifiedBy === (request.params as { id: string }).id) {
+      if (verifiedBy === undefined || verifiedBy === (request.params as { userAuthenticatorId: string }).userAuthenticatorId) {
         return await reply.code(403).send({ code: 'FST_AUTHSIGNAL_CHALLENGE_REQUIRED' })
       }
     })
