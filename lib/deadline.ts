@@ -9,28 +9,23 @@ export interface Abortable { readonly signal: AbortSignal, abort: () => void }
 
 /**
  * `fn` given a signal that aborts after `ms`. Rejects with `onTimeout()` once the time is up, whether or not `fn`
- * heeds its signal; any failure of `fn` after that is the timeout too. The timeout error is built once.
- * One promise settled by whichever comes first (a later settle is a no-op), rather than a race of two: it runs
- * on every upstream call (bench/README.md, row 11).
+ * heeds its signal; any failure of `fn` after that is the timeout too (a promise settles once). The timeout error
+ * is built once. A throw of `fn` before it returns a promise rejects the same way.
  */
 export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error, controller: Abortable = new AbortController()): Promise<T> {
-  return await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(onTimeout())
-      controller.abort()
-    }, ms)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(onTimeout())
+        controller.abort()
+      }, ms)
+      fn(controller.signal).then(resolve, reject)
+    })
+  } finally {
     // Settled: nothing is left in flight (on a timeout the abort already ended the call), so no abort here.
-    const settle = (): void => { clearTimeout(timer) }
-    let work: Promise<T>
-    try {
-      work = fn(controller.signal)
-    } catch (err) {
-      settle()
-      reject(err)
-      return
-    }
-    work.then(value => { settle(); resolve(value) }, (err: unknown) => { settle(); reject(err) })
-  })
+    clearTimeout(timer)
+  }
 }
 
 /** Waits for `work` at most `ms`: true when it settled in time. `work` goes on either way and must not reject. */
