@@ -5,7 +5,7 @@ import { RedirectNotAllowedError } from '../errors.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
 import { trackContext, trackedRouteHooks } from './tracked.js'
-import { badRequest, commonErrors, routeSchema } from './schemas.js'
+import { badRequest, commonErrors, optionalBody, routeSchema } from './schemas.js'
 
 type PrebuiltUiRoute = Exclude<ResolvedRoutes['prebuiltUi'], false>
 
@@ -14,11 +14,7 @@ export function prebuiltUiRoute (fastify: FastifyInstance, route: PrebuiltUiRout
   fastify.post<{ Body: { redirectUrl?: string } }>(route.path, {
     onRequest: authenticate,
     ...trackedRouteHooks(context),
-    // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
-    preValidation: (request, _reply, done) => {
-      request.body ??= {}
-      done()
-    },
+    preValidation: optionalBody,
     bodyLimit: 4096,
     schema: routeSchema(options.openapi, {
       summary: 'Get a URL of Authsignal\'s pre-built UI to manage authenticators',

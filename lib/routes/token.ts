@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { assertRecentSignIn } from '../cognito/identity.js'
 import type { ResolvedRoutes } from '../options/index.js'
 import type { RouteContext } from './context.js'
-import { badRequest, commonErrors, routeSchema } from './schemas.js'
+import { badRequest, commonErrors, optionalBody, routeSchema } from './schemas.js'
 import { trackContext, trackedRouteHooks } from './tracked.js'
 
 type TokenRoute = Exclude<ResolvedRoutes['token'], false>
@@ -29,11 +29,7 @@ export function tokenRoute (fastify: FastifyInstance, route: TokenRoute, context
   fastify.post<{ Body: GuideBody }>(route.path, {
     onRequest: authenticate,
     ...trackedRouteHooks(context),
-    // The body is optional: Fastify would validate a missing one as `undefined` against `type: 'object'`.
-    preValidation: (request, _reply, done) => {
-      request.body ??= {}
-      done()
-    },
+    preValidation: optionalBody,
     bodyLimit: 1024,
     schema: routeSchema(options.openapi, {
       summary: 'Get an Authsignal token to enrol a new authenticator',
